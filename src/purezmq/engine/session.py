@@ -1,0 +1,344 @@
+"""Sessions: the I/O side of one peer's pipes, and the ZMTP engine that serves one connection.
+
+A ``Session`` outlives connections when it belongs to a connecter: messages queued for a peer wait
+in its pipe while the connecter reconnects, as libzmq does. A ``StreamEngine`` is the
+``asyncio.Protocol``-shaped glue between a byte transport and the sans-IO ``Connection``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from ..constants import SocketOption as Opt
+from ..protocol import Connection, HandshakeComplete, PeerError, ProtocolError, SubscriptionChange
+from ..routing.pipe import Message, Peer, Pipe
+from ..routing.sockets import HICCUP
+
+if TYPE_CHECKING:
+    from .socketbase import SocketBase
+
+log = logging.getLogger("purezmq")
+
+_PUBLISHERS = ("PUB", "XPUB")
+_SUBSCRIBERS = ("SUB", "XSUB")
+_BATCH = 512
+
+
+class StreamEngine:
+    """Drives a ``Connection`` over a transport for a session (an asyncio.Protocol in shape)."""
+
+    def __init__(self, session: Session, connection: Connection, handshake_ivl: float) -> None:
+        self.session = session
+        self.connection = connection
+        self.transport: Any = None
+        self.ready = False
+        self.write_paused = False
+        self.closed = False
+        self._stalled: deque[Message] = deque()
+        self._reading_paused = False
+        self._handshake_ivl = handshake_ivl
+        self._handshake_timer: Any = None
+
+    # asyncio.Protocol ------------------------------------------------------------------------
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self._flush()
+        if self._handshake_ivl > 0:
+            self._handshake_timer = self.session.loop.call_later(
+                self._handshake_ivl, self._handshake_timed_out
+            )
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            events = self.connection.receive_data(data)
+        except ProtocolError as exc:
+            self.fail(f"protocol error from {self.session.describe()}: {exc}")
+            return
+        inbound: list[Message] = []
+        for event in events:
+            if type(event) is list:
+                inbound.append(event)
+            elif isinstance(event, SubscriptionChange):
+                inbound.append([(b"\x01" if event.subscribe else b"\x00") + event.topic])
+            elif isinstance(event, HandshakeComplete):
+                self._handshake_done(event)
+            elif isinstance(event, PeerError):
+                self.fail(f"peer {self.session.describe()} sent ERROR: {event.reason}")
+                return
+        if inbound:
+            self.deliver(inbound)
+        self._flush()
+
+    def eof_received(self) -> bool:
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.ready = False
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+        self.session.engine_lost(self)
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self.session.pump_out()
+
+    # session side ----------------------------------------------------------------------------
+
+    def _handshake_done(self, event: HandshakeComplete) -> None:
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+            self._handshake_timer = None
+        self.ready = True
+        self.session.handshake_complete(self, event)
+
+    def _handshake_timed_out(self) -> None:
+        if not self.ready and not self.closed:
+            self.fail(f"handshake with {self.session.describe()} timed out")
+
+    def deliver(self, messages: list[Message]) -> None:
+        """Hand received messages to the socket; stop reading while its pipe is full."""
+        if self._stalled:
+            self._stalled.extend(messages)
+            return
+        pipe = self.session.peer.inbound
+        written = pipe.write_many(messages)
+        if written < len(messages):
+            self._stalled.extend(messages[written:])
+            self._pause_reading()
+
+    def unstall(self) -> None:
+        stalled = self._stalled
+        if not stalled:
+            return
+        pipe = self.session.peer.inbound
+        written = pipe.write_many(list(stalled))
+        for _ in range(written):
+            stalled.popleft()
+        if not stalled:
+            self._resume_reading()
+
+    def _pause_reading(self) -> None:
+        if not self._reading_paused and self.transport is not None:
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self._reading_paused and not self.closed:
+            self._reading_paused = False
+            self.transport.resume_reading()
+
+    def send(self, messages: list[Message]) -> None:
+        connection = self.connection
+        subscriber = self.session.socket_type in _SUBSCRIBERS
+        for message in messages:
+            if subscriber and len(message) == 1 and message[0][:1] in (b"\x00", b"\x01"):
+                connection.send_subscription(message[0][1:], message[0][:1] == b"\x01")
+            else:
+                connection.send_message(message)
+        self._flush()
+
+    def _flush(self) -> None:
+        if self.connection.has_data_to_send and self.transport is not None:
+            self.transport.writelines(self.connection.data_to_send())
+
+    @property
+    def idle(self) -> bool:
+        return self.transport is None or not self.transport.get_write_buffer_size()
+
+    def fail(self, reason: str) -> None:
+        log.warning("purezmq: dropping connection: %s", reason)
+        self._flush()  # An ERROR command may be waiting.
+        self.close()
+
+    def close(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.close()
+
+    def abort(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.abort()
+
+
+class Session:
+    """One peer of a socket as the I/O side sees it: the pipes' far ends, and the engine."""
+
+    def __init__(self, socket: SocketBase, endpoint: str, connecter: Any = None) -> None:
+        self.socket = socket
+        self.loop = socket.io_loop
+        self.endpoint = endpoint
+        self.connecter = connecter
+        self.socket_type = socket.socket_type_name
+        self.engine: StreamEngine | None = None
+        self.closing = False
+        self.finished = False
+        self._linger_timer: Any = None
+        self._pump_scheduled = False
+        self.peer = self._new_peer()
+        self.connected_before = False
+        self.listener: Any = None
+        socket.context._session_started(self)
+        if connecter is not None and self._attach_early:
+            socket.post("attach", self.peer)
+
+    @property
+    def _attach_early(self) -> bool:
+        return (
+            self.socket.routing.attach_before_handshake
+            and not self.socket.options.int(Opt.IMMEDIATE)
+        )
+
+    def describe(self) -> str:
+        return self.endpoint
+
+    def _new_peer(self) -> Peer:
+        options = self.socket.options
+        inbound = Pipe(options.int(Opt.RCVHWM), reader=self.socket)
+        outbound_hwm = 0 if self.socket_type in _SUBSCRIBERS else options.int(Opt.SNDHWM)
+        outbound = Pipe(outbound_hwm, reader=self)
+        inbound.writer = self
+        outbound.writer = self.socket
+        peer = Peer(inbound, outbound, self.endpoint)
+        peer.owner = self
+        return peer
+
+    # Pipe listener: called from the socket's thread ------------------------------------------
+
+    def on_readable(self, pipe: Pipe) -> None:
+        self.loop.call_soon_threadsafe(self.pump_out)
+
+    def on_writable(self, pipe: Pipe) -> None:
+        self.loop.call_soon_threadsafe(self._unstall)
+
+    # I/O thread ------------------------------------------------------------------------------
+
+    def start_engine(self, transport_factory: Any, handshake_ivl: float) -> StreamEngine:
+        options = self.socket.options
+        connection = Connection(
+            self.socket_type,
+            as_server=False,
+            identity=options.bytes(Opt.ROUTING_ID),
+            max_message_size=options.int(Opt.MAXMSGSIZE),
+        )
+        engine = StreamEngine(self, connection, handshake_ivl)
+        self.engine = engine
+        transport_factory(engine)
+        return engine
+
+    def handshake_complete(self, engine: StreamEngine, event: HandshakeComplete) -> None:
+        if self.closing and not self.peer.outbound.peek():
+            self._terminate()
+            return
+        peer = self.peer
+        metadata = dict(event.properties)
+        address = engine.transport.get_extra_info("peername") if engine.transport else None
+        if isinstance(address, tuple):
+            metadata.setdefault("Peer-Address", str(address[0]).encode())
+        if event.user_id:
+            metadata["User-Id"] = event.user_id
+        for key in list(metadata):
+            if key.lower() == "identity" and key != "Identity":
+                metadata["Identity"] = metadata.pop(key)
+        peer.metadata = metadata
+        if self.connected_before and peer.attached_requested:
+            if self.socket_type in _PUBLISHERS:
+                peer.inbound.write(HICCUP)
+            self.socket.post("hiccup", peer)
+        elif not peer.attached_requested:
+            self.socket.post("attach", peer)
+        self.connected_before = True
+        self.pump_out()
+
+    def reject(self) -> None:
+        """The socket refused this peer (a second PAIR peer, a duplicate routing id)."""
+        self.loop.call_soon_threadsafe(self._reject)
+
+    def _reject(self) -> None:
+        log.warning("purezmq: %s socket refused a peer on %s", self.socket_type, self.endpoint)
+        if self.engine is not None:
+            self.engine.close()
+        if self.connecter is None:
+            self._terminate()
+
+    def pump_out(self) -> None:
+        engine = self.engine
+        if engine is None or not engine.ready:
+            return
+        outbound = self.peer.outbound
+        while not engine.write_paused and not engine.closed:
+            messages = outbound.read_many(_BATCH)
+            if not messages:
+                break
+            engine.send(messages)
+        if self.closing:
+            self._check_linger_done()
+
+    def _unstall(self) -> None:
+        if self.engine is not None:
+            self.engine.unstall()
+
+    def engine_lost(self, engine: StreamEngine) -> None:
+        if engine is not self.engine:
+            return
+        self.engine = None
+        if self.connecter is None or (self.closing and not self.peer.outbound.peek()):
+            self._terminate()
+            return
+        if self.closing and self.socket.options.int(Opt.LINGER) == 0:
+            self._terminate()
+            return
+        # A connecter keeps its pipes across reconnections, except where a new connection means a
+        # new peer (ROUTER's routing ids) or where IMMEDIATE asks for pipes only while connected.
+        if self.peer.attached_requested and not self._attach_early:
+            self._detach_peer()
+            self.peer = self._new_peer()
+            self.connected_before = False
+        self.connecter.connection_lost()
+
+    def close(self, linger_ms: int) -> None:
+        """The socket is closing: flush what is queued within the linger time, then end."""
+        if self.closing:
+            return
+        self.closing = True
+        if linger_ms == 0 or not self.peer.outbound.peek():
+            self._terminate(graceful=linger_ms != 0)
+            return
+        if linger_ms > 0:
+            self._linger_timer = self.loop.call_later(linger_ms / 1000, self._terminate)
+        self.pump_out()
+
+    def _check_linger_done(self) -> None:
+        engine = self.engine
+        if not self.peer.outbound.peek() and (engine is None or engine.idle):
+            self._terminate(graceful=True)
+
+    def _terminate(self, graceful: bool = False) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self.closing = True
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+        if self.connecter is not None:
+            self.connecter.stop()
+        engine = self.engine
+        self.engine = None
+        if engine is not None:
+            engine.close() if graceful else engine.abort()
+        self._detach_peer()
+        if self.listener is not None:
+            self.listener.sessions.discard(self)
+        self.socket.context._session_finished(self)
+
+    def _detach_peer(self) -> None:
+        peer = self.peer
+        peer.outbound.drain()
+        peer.inbound.close()
+        if peer.attached_requested:
+            self.socket.post("detach", peer)

@@ -1,0 +1,336 @@
+"""The engine-independent core of a socket: options, routing, peers, endpoints, and waiting.
+
+The I/O thread and inproc partners never touch the routing state: they post commands (a peer to
+attach or detach, a pipe that became readable or writable) to the socket's mailbox and set its
+signal. The socket's owner thread applies them whenever it sends, receives or polls.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket as stdsocket
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from ..constants import PollEvent, SocketType
+from ..constants import SocketOption as Opt
+from ..error import Again, ContextTerminated, ZMQError
+from ..options import Options
+from ..routing.pipe import Message, Peer, Pipe
+from ..routing.sockets import ROUTING_BY_TYPE, Routing
+from ..transport import address as addr
+from ..transport.inproc import InprocLink
+from ..transport.stream import Connecter, Listener
+from .signaler import Signaler
+
+if TYPE_CHECKING:
+    from ..context import Context
+
+
+class SocketBase:
+    def __init__(self, context: Context, socket_type: int) -> None:
+        try:
+            self.socket_type = SocketType(socket_type)
+        except ValueError:
+            raise ZMQError(errno.EINVAL) from None
+        if self.socket_type.name not in ROUTING_BY_TYPE:
+            raise ZMQError(errno.EINVAL, f"socket type {self.socket_type.name} is not supported yet")
+        self.socket_type_name = self.socket_type.name
+        self.context = context
+        self.options = Options()
+        self.options.copy_from(context._socket_defaults)
+        self.options.values[Opt.TYPE] = int(self.socket_type)
+        self.routing: Routing = ROUTING_BY_TYPE[self.socket_type_name](self.options)
+        self.mailbox: deque[tuple[str, Peer]] = deque()
+        self.signal = Signaler()
+        self.closed = False
+        # endpoint text -> the listeners / connecters / inproc links made for it.
+        self.endpoints: dict[str, list[Any]] = {}
+        self.last_endpoint = b""
+        context._socket_opened(self)
+
+    @property
+    def io_loop(self) -> Any:
+        return self.context._io_thread()
+
+    # -- mailbox ------------------------------------------------------------------------------
+
+    def post(self, command: str, peer: Peer) -> None:
+        if command == "attach":
+            peer.attached_requested = True
+        self.mailbox.append((command, peer))
+        self.signal.set()
+
+    def on_readable(self, pipe: Pipe) -> None:
+        self.mailbox.append(("in", pipe.reader_peer))  # type: ignore[arg-type]
+        self.signal.set()
+
+    def on_writable(self, pipe: Pipe) -> None:
+        self.mailbox.append(("out", pipe.writer_peer))  # type: ignore[arg-type]
+        self.signal.set()
+
+    def process_mailbox(self) -> None:
+        mailbox = self.mailbox
+        routing = self.routing
+        while mailbox:
+            command, peer = mailbox.popleft()
+            if command == "in":
+                routing.readable(peer)
+            elif command == "out":
+                routing.writable(peer)
+            elif command == "attach":
+                if peer.detached or peer.attached:
+                    continue
+                accepts = getattr(routing, "accepts", None)
+                if accepts is not None and not accepts(peer):
+                    peer.detached = True
+                    if peer.owner is not None:
+                        peer.owner.reject()
+                    continue
+                peer.attached = True
+                routing.attach(peer)
+            elif command == "detach":
+                if peer.detached:
+                    continue
+                peer.detached = True
+                if peer.attached:
+                    routing.detach(peer)
+            elif command == "hiccup":
+                if peer.attached and not peer.detached:
+                    routing.hiccup(peer)
+
+    def check_open(self) -> None:
+        if self.closed:
+            raise ZMQError(errno.ENOTSOCK)
+        if self.context._terminated:
+            raise ContextTerminated()
+
+    # -- sending and receiving ----------------------------------------------------------------
+
+    def _deadline(self, flags: int, timeout_ms: int) -> float | None:
+        if flags & 1 or timeout_ms == 0:
+            return 0.0
+        if timeout_ms < 0:
+            return None
+        return time.monotonic() + timeout_ms / 1000
+
+    def _wait(self, deadline: float | None) -> None:
+        """Sleep until something changes; Again when the deadline has passed."""
+        if deadline is None:
+            self.signal.wait(None)
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not self.signal.wait(remaining):
+            raise Again()
+
+    def send_message(self, message: Message, flags: int = 0) -> None:
+        routing = self.routing
+        if not routing.sends:
+            self.check_open()
+            raise ZMQError(errno.ENOTSUP)
+        if self.mailbox:
+            self.process_mailbox()
+        if self.closed or self.context._terminated:
+            self.check_open()
+        if routing.send(message):
+            return
+        deadline = self._deadline(flags, self.options.int(Opt.SNDTIMEO))
+        while True:
+            self._wait(deadline)
+            self.signal.clear()
+            self.check_open()
+            self.process_mailbox()
+            if routing.send(message):
+                return
+
+    def wait_writable(self, flags: int) -> None:
+        """Block (or raise Again) until a message could be sent: for the first frame of one."""
+        if not self.routing.sends:
+            self.check_open()
+            raise ZMQError(errno.ENOTSUP)
+        deadline = self._deadline(flags, self.options.int(Opt.SNDTIMEO))
+        while True:
+            self.signal.clear()
+            self.check_open()
+            self.process_mailbox()
+            self.routing.check_send_state()
+            if self.routing.has_out():
+                return
+            self._wait(deadline)
+
+    def recv_message(self, flags: int = 0) -> tuple[Message, Peer]:
+        routing = self.routing
+        if self.closed or self.context._terminated:
+            self.check_open()
+        if not routing.receives:
+            raise ZMQError(errno.ENOTSUP)
+        found = routing.recv()
+        if found is not None:
+            return found
+        deadline = self._deadline(flags, self.options.int(Opt.RCVTIMEO))
+        while True:
+            self.signal.clear()
+            self.check_open()
+            self.process_mailbox()
+            found = routing.recv()
+            if found is not None:
+                return found
+            self._wait(deadline)
+
+    def events(self) -> int:
+        self.signal.clear()
+        self.process_mailbox()
+        if self.closed:
+            return 0
+        events = 0
+        if self.routing.has_in():
+            events |= PollEvent.POLLIN
+        if self.routing.sends and self.routing.has_out():
+            events |= PollEvent.POLLOUT
+        return events
+
+    def poll(self, timeout_ms: int | None, flags: int) -> int:
+        deadline = None if timeout_ms is None or timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+        while True:
+            self.check_open()
+            ready = self.events() & flags
+            if ready:
+                return ready
+            if deadline is None:
+                self.signal.wait(None)
+            else:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return 0
+                self.signal.wait(remaining)
+
+    # -- endpoints ----------------------------------------------------------------------------
+
+    def bind(self, endpoint: str) -> str:
+        self.check_open()
+        parsed = addr.parse_endpoint(endpoint)
+        if parsed.transport == "inproc":
+            self.context._inproc.bind(parsed.address, self)
+            self._remember(endpoint, "inproc")
+            return endpoint
+        if parsed.transport == "tcp":
+            family, sockaddr = addr.resolve_tcp_bind(
+                endpoint, parsed.address, bool(self.options.int(Opt.IPV6))
+            )
+            sock = stdsocket.socket(family, stdsocket.SOCK_STREAM)
+            try:
+                sock.setsockopt(stdsocket.SOL_SOCKET, stdsocket.SO_REUSEADDR, 1)
+                if family == stdsocket.AF_INET6:
+                    sock.setsockopt(stdsocket.IPPROTO_IPV6, stdsocket.IPV6_V6ONLY, 0)
+                sock.bind(sockaddr)
+                sock.listen(max(1, self.options.int(Opt.BACKLOG)))
+            except OSError as exc:
+                sock.close()
+                raise addr.endpoint_error(exc.errno or errno.EINVAL, endpoint) from None
+            actual = addr.tcp_endpoint_text(family, sock.getsockname())
+            listener = Listener(self, sock, actual)
+        else:
+            path, shown = addr.ipc_path(endpoint, parsed.address)
+            sock = stdsocket.socket(stdsocket.AF_UNIX, stdsocket.SOCK_STREAM)
+            try:
+                if not path.startswith("\0") and os.path.exists(path):
+                    os.unlink(path)  # A stale socket file from an earlier run, as libzmq does.
+                sock.bind(path)
+                sock.listen(max(1, self.options.int(Opt.BACKLOG)))
+            except OSError as exc:
+                sock.close()
+                raise addr.ipc_bind_error(exc, endpoint, parsed.address) from None
+            actual = f"ipc://{shown}"
+            listener = Listener(self, sock, actual, path)
+        self._remember(actual, listener)
+        if actual != endpoint:
+            self.endpoints.setdefault(endpoint, []).append(listener)
+        listener.start()
+        return actual
+
+    def connect(self, endpoint: str) -> None:
+        self.check_open()
+        parsed = addr.parse_endpoint(endpoint)
+        if parsed.transport == "inproc":
+            link = self.context._inproc.connect(parsed.address, self)
+            self._remember(endpoint, link)
+            return
+        connecter = Connecter(self, parsed)
+        self._remember(endpoint, connecter)
+        connecter.start()
+
+    def _remember(self, endpoint: str, handle: Any) -> None:
+        self.endpoints.setdefault(endpoint, []).append(handle)
+        self.last_endpoint = endpoint.encode()
+
+    def unbind(self, endpoint: str) -> None:
+        self.check_open()
+        parsed = addr.parse_endpoint(endpoint)
+        if parsed.transport == "inproc":
+            if not self.context._inproc.unbind(parsed.address, self):
+                raise ZMQError(errno.ENOENT)
+            self._forget(endpoint)
+            return
+        handles = [h for h in self.endpoints.get(endpoint, []) if isinstance(h, Listener)]
+        if not handles:
+            raise ZMQError(errno.ENOENT)
+        for listener in handles:
+            listener.close(self.options.int(Opt.LINGER), sessions_too=True)
+        self._forget(endpoint, *handles)
+
+    def disconnect(self, endpoint: str) -> None:
+        self.check_open()
+        handles = [
+            h for h in self.endpoints.get(endpoint, []) if isinstance(h, (Connecter, InprocLink))
+        ]
+        if not handles:
+            raise ZMQError(errno.ENOENT)
+        for handle in handles:
+            self._close_handle(handle, self.options.int(Opt.LINGER))
+        self._forget(endpoint, *handles)
+
+    def _forget(self, endpoint: str, *handles: Any) -> None:
+        self.endpoints.pop(endpoint, None)
+        for key in list(self.endpoints):
+            rest = [handle for handle in self.endpoints[key] if handle not in handles]
+            if rest:
+                self.endpoints[key] = rest
+            else:
+                del self.endpoints[key]
+
+    def _close_handle(self, handle: Any, linger_ms: int) -> None:
+        if isinstance(handle, Listener):
+            handle.close(linger_ms, sessions_too=True)
+        elif isinstance(handle, Connecter):
+            handle.close(linger_ms)
+        elif isinstance(handle, InprocLink):
+            handle.close_from(self)
+
+    # -- closing ------------------------------------------------------------------------------
+
+    def close(self, linger_ms: int | None = None) -> None:
+        if self.closed:
+            return
+        if linger_ms is None:
+            linger_ms = self.options.int(Opt.LINGER)
+        self.closed = True
+        for name in self.context._inproc.bound_by(self):
+            self.context._inproc.unbind(name, self)
+        seen: set[int] = set()
+        for handles in self.endpoints.values():
+            for handle in handles:
+                if id(handle) not in seen and handle != "inproc":
+                    seen.add(id(handle))
+                    self._close_handle(handle, linger_ms)
+        self.endpoints.clear()
+        self.signal.set()  # Wake a thread still polling this socket.
+        self.context._socket_closed(self)
+
+    def fileno(self) -> int:
+        return self.signal.fileno()
+
+    def __repr__(self) -> str:
+        return f"<SocketBase {self.socket_type_name}>"
+

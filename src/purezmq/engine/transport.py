@@ -1,0 +1,193 @@
+"""A stream transport over a non-blocking socket, driven by the I/O thread.
+
+It offers the methods of ``asyncio.Transport`` that the ZMTP engine uses and calls the engine as
+an ``asyncio.Protocol``, so the engine runs the same here and on an asyncio loop.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections import deque
+from typing import Any, Protocol
+
+from .iothread import IOThread
+
+READ_SIZE = 256 * 1024
+#: Above this many buffered bytes the engine is asked to pause writing.
+WRITE_HIGH_WATER = 256 * 1024
+_IOV_MAX = 512
+
+
+class StreamProtocol(Protocol):
+    def connection_made(self, transport: Any) -> None: ...
+
+    def data_received(self, data: bytes) -> None: ...
+
+    def eof_received(self) -> bool | None: ...
+
+    def connection_lost(self, exc: Exception | None) -> None: ...
+
+    def pause_writing(self) -> None: ...
+
+    def resume_writing(self) -> None: ...
+
+
+class SelectorTransport:
+    def __init__(self, loop: IOThread, sock: socket.socket, protocol: StreamProtocol) -> None:
+        self._loop = loop
+        self._sock = sock
+        self._protocol = protocol
+        self._buffer: deque[memoryview | bytes] = deque()
+        self._buffered = 0
+        self._reading = False
+        self._writing_paused = False
+        self._closing = False
+        self._closed = False
+        self._extra = {"socket": sock, "peername": _peername(sock)}
+        protocol.connection_made(self)
+        if not self._closing:
+            self.resume_reading()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._extra.get(name, default)
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def get_write_buffer_size(self) -> int:
+        return self._buffered
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def pause_reading(self) -> None:
+        if self._reading and not self._closed:
+            self._reading = False
+            self._loop.remove_reader(self._sock)
+
+    def resume_reading(self) -> None:
+        if not self._reading and not self._closing:
+            self._reading = True
+            self._loop.add_reader(self._sock, self._on_readable)
+
+    def _on_readable(self) -> None:
+        try:
+            data = self._sock.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._force_close(exc)
+            return
+        if not data:
+            self._protocol.eof_received()
+            self._force_close(None)
+            return
+        self._protocol.data_received(data)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        self.writelines([data])
+
+    def writelines(self, chunks: list[bytes]) -> None:
+        if self._closed or not chunks:
+            return
+        if not self._buffer:
+            # Try to write at once: the usual case, and the one that costs least latency.
+            try:
+                sent = self._sock.sendmsg(chunks[:_IOV_MAX]) if len(chunks) > 1 else self._sock.send(chunks[0])
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as exc:
+                self._force_close(exc)
+                return
+            total = 0
+            for chunk in chunks:
+                size = len(chunk)
+                if sent >= size:
+                    sent -= size
+                    continue
+                view = memoryview(chunk)[sent:] if sent else chunk
+                sent = 0
+                self._buffer.append(view)
+                total += len(view)
+            if not total:
+                return
+            self._buffered += total
+            self._loop.add_writer(self._sock, self._on_writable)
+        else:
+            for chunk in chunks:
+                self._buffer.append(chunk)
+                self._buffered += len(chunk)
+        self._maybe_pause_protocol()
+
+    def _maybe_pause_protocol(self) -> None:
+        if not self._writing_paused and self._buffered > WRITE_HIGH_WATER:
+            self._writing_paused = True
+            self._protocol.pause_writing()
+
+    def _on_writable(self) -> None:
+        buffer = self._buffer
+        while buffer:
+            chunks = list(buffer)[:_IOV_MAX]
+            try:
+                sent = self._sock.sendmsg(chunks)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self._force_close(exc)
+                return
+            self._buffered -= sent
+            while sent:
+                head = buffer[0]
+                if sent >= len(head):
+                    sent -= len(head)
+                    buffer.popleft()
+                else:
+                    buffer[0] = memoryview(head)[sent:]
+                    sent = 0
+            if self._buffered > 0 and chunks and len(chunks) < _IOV_MAX:
+                break
+        if not buffer:
+            self._loop.remove_writer(self._sock)
+            if self._closing:
+                self._force_close(None)
+                return
+        if self._writing_paused and self._buffered <= WRITE_HIGH_WATER // 4:
+            self._writing_paused = False
+            self._protocol.resume_writing()
+
+    # -- closing -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close after the buffered data is written."""
+        if self._closing:
+            return
+        self._closing = True
+        self.pause_reading()
+        self._reading = False
+        if not self._buffer:
+            self._force_close(None)
+
+    def abort(self) -> None:
+        self._force_close(None)
+
+    def _force_close(self, exc: Exception | None) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._closing = True
+        self._buffer.clear()
+        self._buffered = 0
+        self._loop.remove_reader(self._sock)
+        self._loop.remove_writer(self._sock)
+        try:
+            self._sock.close()
+        finally:
+            self._protocol.connection_lost(exc)
+
+
+def _peername(sock: socket.socket) -> Any:
+    try:
+        return sock.getpeername()
+    except OSError:
+        return None

@@ -1,0 +1,129 @@
+"""Socket options: their types, defaults and checks, as libzmq defines them (zmq_setsockopt)."""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import dataclass
+
+from .constants import SocketOption as Opt
+from .error import OptionTypeError, ZMQError
+from .routing.sockets import RoutingOptions
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    kind: str  # "int", "int64" or "bytes"
+    default: int | bytes
+    minimum: int = -1
+    maximum: int | None = None
+    readable: bool = True
+    writable: bool = True
+
+
+def _int(default: int, minimum: int = -1, maximum: int | None = None) -> OptionSpec:
+    return OptionSpec("int", default, minimum, maximum)
+
+
+def _flag(default: int = 0) -> OptionSpec:
+    return OptionSpec("int", default, 0, 1)
+
+
+SPECS: dict[int, OptionSpec] = {
+    Opt.SNDHWM: _int(1000, 0),
+    Opt.RCVHWM: _int(1000, 0),
+    Opt.LINGER: _int(-1),
+    Opt.RCVTIMEO: _int(-1),
+    Opt.SNDTIMEO: _int(-1),
+    Opt.ROUTING_ID: OptionSpec("bytes", b""),
+    Opt.RECONNECT_IVL: _int(100),
+    Opt.RECONNECT_IVL_MAX: _int(0, 0),
+    Opt.BACKLOG: _int(100, 0),
+    Opt.MAXMSGSIZE: OptionSpec("int64", -1),
+    Opt.IPV6: _flag(),
+    Opt.IPV4ONLY: _flag(1),
+    Opt.IMMEDIATE: _flag(),
+    Opt.SNDBUF: _int(-1),
+    Opt.RCVBUF: _int(-1),
+    Opt.ROUTER_MANDATORY: _int(0, 0),
+    Opt.REQ_RELAXED: _int(0, 0),
+    Opt.REQ_CORRELATE: _int(0, 0),
+    Opt.XPUB_VERBOSE: _int(0, 0),
+    Opt.HANDSHAKE_IVL: _int(30000, 0),
+    Opt.TCP_KEEPALIVE: _int(-1, -1, 1),
+    Opt.TCP_KEEPALIVE_CNT: _int(-1),
+    Opt.TCP_KEEPALIVE_IDLE: _int(-1),
+    Opt.TCP_KEEPALIVE_INTVL: _int(-1),
+    Opt.CONNECT_TIMEOUT: _int(0, 0),
+    Opt.TOS: _int(0, 0),
+    Opt.SUBSCRIBE: OptionSpec("bytes", b"", readable=False),
+    Opt.UNSUBSCRIBE: OptionSpec("bytes", b"", readable=False),
+    # Read-only, computed by the socket.
+    Opt.TYPE: OptionSpec("int", 0, writable=False),
+    Opt.RCVMORE: OptionSpec("int", 0, writable=False),
+    Opt.EVENTS: OptionSpec("int", 0, writable=False),
+    Opt.FD: OptionSpec("int", -1, writable=False),
+    Opt.LAST_ENDPOINT: OptionSpec("bytes", b"", writable=False),
+    Opt.MECHANISM: OptionSpec("int", 0, writable=False),
+}
+
+
+def check_value(option: int, value: object) -> int | bytes:
+    """The value as stored, or the error pyzmq/libzmq give for it."""
+    spec = SPECS.get(option)
+    if spec is None or not spec.writable:
+        raise ZMQError(errno.EINVAL)
+    if spec.kind == "bytes":
+        if isinstance(value, str):
+            raise OptionTypeError("unicode not allowed, use setsockopt_string")
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise OptionTypeError(f"expected bytes, got: {value!r}")
+        data = bytes(value)
+        if option == Opt.ROUTING_ID and (len(data) > 255 or data[:1] == b"\x00"):
+            raise ZMQError(errno.EINVAL)  # Ids starting with 0 are reserved for generated ones.
+        return data
+    if isinstance(value, str):
+        raise OptionTypeError("unicode not allowed, use setsockopt_string")
+    if not isinstance(value, int):
+        raise OptionTypeError(f"expected int, got: {value!r}")
+    number = int(value)
+    if number < spec.minimum or (spec.maximum is not None and number > spec.maximum):
+        raise ZMQError(errno.EINVAL)
+    return number
+
+
+class Options(RoutingOptions):
+    """The stored option values of one socket (or a context's defaults for new sockets)."""
+
+    def __init__(self) -> None:
+        self.values: dict[int, int | bytes] = {
+            option: spec.default for option, spec in SPECS.items() if spec.readable
+        }
+
+    def set(self, option: int, value: int | bytes) -> None:
+        self.values[option] = value
+        if option == Opt.ROUTER_MANDATORY:
+            self.router_mandatory = bool(value)
+        elif option == Opt.REQ_RELAXED:
+            self.req_relaxed = bool(value)
+        elif option == Opt.REQ_CORRELATE:
+            self.req_correlate = bool(value)
+        elif option == Opt.XPUB_VERBOSE:
+            self.xpub_verbose = bool(value)
+        elif option == Opt.IPV6:
+            self.values[Opt.IPV4ONLY] = 0 if value else 1
+        elif option == Opt.IPV4ONLY:
+            self.values[Opt.IPV6] = 0 if value else 1
+
+    def int(self, option: int) -> int:
+        value = self.values[option]
+        assert isinstance(value, int)
+        return value
+
+    def bytes(self, option: int) -> bytes:
+        value = self.values[option]
+        assert isinstance(value, bytes)
+        return value
+
+    def copy_from(self, other: Options) -> None:
+        for option, value in other.values.items():
+            self.set(option, value)

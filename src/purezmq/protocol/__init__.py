@@ -1,0 +1,21 @@
+"""ZMTP 3.1 (RFC 37) as pure state machines over bytes: no sockets, no threads, no clock."""
+
+from .connection import (
+    Connection,
+    ConnectionEvent,
+    HandshakeComplete,
+    PeerError,
+    SubscriptionChange,
+)
+from .errors import ProtocolError
+from .greeting import Greeting
+
+__all__ = [
+    "Connection",
+    "ConnectionEvent",
+    "Greeting",
+    "HandshakeComplete",
+    "PeerError",
+    "ProtocolError",
+    "SubscriptionChange",
+]

@@ -1,0 +1,220 @@
+"""One ZMTP connection as a state machine: greeting, handshake, then traffic.
+
+Feed it the bytes read from the peer with ``receive_data``; it returns what happened (messages as
+lists of frames, and events). Ask it to send messages or subscriptions; collect the bytes to write
+with ``data_to_send``. It never touches a socket or a clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Union
+
+from . import commands as cmd
+from .errors import ProtocolError
+from .frames import COMMAND, MORE, FrameDecoder, encode_command, encode_message
+from .greeting import GREETING_SIZE, MAJOR_VERSION, MINOR_VERSION, Greeting, check_signature
+from .mechanisms import Mechanism, NullMechanism
+
+#: Which peer socket types each socket type accepts (RFC 37 and zmq_socket(3)).
+COMPATIBLE_PEERS: dict[str, frozenset[str]] = {
+    "PAIR": frozenset({"PAIR"}),
+    "PUB": frozenset({"SUB", "XSUB"}),
+    "SUB": frozenset({"PUB", "XPUB"}),
+    "XPUB": frozenset({"SUB", "XSUB"}),
+    "XSUB": frozenset({"PUB", "XPUB"}),
+    "REQ": frozenset({"REP", "ROUTER"}),
+    "REP": frozenset({"REQ", "DEALER"}),
+    "DEALER": frozenset({"REP", "DEALER", "ROUTER"}),
+    "ROUTER": frozenset({"REQ", "DEALER", "ROUTER"}),
+    "PUSH": frozenset({"PULL"}),
+    "PULL": frozenset({"PUSH"}),
+}
+
+
+class State(Enum):
+    GREETING = "greeting"
+    HANDSHAKE = "handshake"
+    TRAFFIC = "traffic"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class HandshakeComplete:
+    """The peer is authenticated and compatible; ``properties`` is its metadata."""
+
+    properties: dict[str, bytes]
+    minor_version: int
+    user_id: bytes = b""
+
+
+@dataclass(frozen=True)
+class SubscriptionChange:
+    """A SUBSCRIBE (``subscribe`` true) or CANCEL command from a ZMTP 3.1 peer."""
+
+    topic: bytes
+    subscribe: bool
+
+
+@dataclass(frozen=True)
+class PeerError:
+    """The peer sent ERROR: it is closing the connection."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Pong:
+    context: bytes = field(default=b"")
+
+
+ConnectionEvent = Union[HandshakeComplete, SubscriptionChange, PeerError, Pong, list]
+MechanismFactory = Callable[[bool, dict[str, bytes]], Mechanism]
+
+
+class Connection:
+    """ZMTP 3.1 for one peer, accepting 3.0 peers (who get subscriptions as data frames)."""
+
+    def __init__(
+        self,
+        socket_type: str,
+        *,
+        as_server: bool = False,
+        identity: bytes = b"",
+        mechanism: MechanismFactory = NullMechanism,
+        max_message_size: int = -1,
+        extra_properties: dict[str, bytes] | None = None,
+    ) -> None:
+        self.socket_type = socket_type
+        properties = {"Socket-Type": socket_type.encode("ascii")}
+        if socket_type in ("REQ", "DEALER", "ROUTER"):
+            properties["Identity"] = identity
+        if extra_properties:
+            properties.update(extra_properties)
+        self.mechanism = mechanism(as_server, properties)
+        self.state = State.GREETING
+        self.peer_minor_version = MINOR_VERSION
+        self._greeting_buffer = b""
+        self._decoder = FrameDecoder(max_message_size)
+        self._frames: list[bytes] = []
+        self._outgoing: list[bytes] = [
+            Greeting(MAJOR_VERSION, MINOR_VERSION, self.mechanism.name, as_server).encode()
+        ]
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def data_to_send(self) -> list[bytes]:
+        """The chunks to write, in order; the connection forgets them."""
+        out = self._outgoing
+        self._outgoing = []
+        return out
+
+    @property
+    def has_data_to_send(self) -> bool:
+        return bool(self._outgoing)
+
+    def send_message(self, frames: list[bytes]) -> None:
+        if self.state is not State.TRAFFIC:
+            raise RuntimeError("messages can only be sent after the handshake")
+        encode_message(frames, self._outgoing)
+
+    def send_subscription(self, topic: bytes, subscribe: bool) -> None:
+        """SUBSCRIBE/CANCEL as commands for ZMTP 3.1 peers, as data frames for 3.0 peers."""
+        if self.peer_minor_version >= 1:
+            name = cmd.SUBSCRIBE if subscribe else cmd.CANCEL
+            self._outgoing.append(encode_command(name, topic))
+        else:
+            self.send_message([(b"\x01" if subscribe else b"\x00") + topic])
+
+    def send_ping(self, ttl_deciseconds: int = 0, context: bytes = b"") -> None:
+        self._outgoing.append(encode_command(cmd.PING, ttl_deciseconds.to_bytes(2, "big") + context))
+
+    def send_error(self, reason: str) -> None:
+        self._outgoing.append(encode_command(cmd.ERROR, cmd.encode_error(reason)))
+
+    # -- receiving ----------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> list[ConnectionEvent]:
+        """Feed bytes from the peer. Raises ProtocolError when the peer breaks the protocol."""
+        if self.state is State.CLOSED:
+            raise ProtocolError("connection already failed")
+        try:
+            return self._receive(data)
+        except ProtocolError:
+            self.state = State.CLOSED
+            raise
+
+    def _receive(self, data: bytes) -> list[ConnectionEvent]:
+        events: list[ConnectionEvent] = []
+        if self.state is State.GREETING:
+            data = self._receive_greeting(data)
+            if self.state is State.GREETING:
+                return events
+        for flags, body in self._decoder.feed(data):
+            if flags & COMMAND:
+                self._receive_command(body, events)
+            elif self.state is not State.TRAFFIC:
+                raise ProtocolError("message frame received before the handshake completed")
+            elif flags & MORE:
+                self._frames.append(body)
+            elif self._frames:
+                self._frames.append(body)
+                events.append(self._frames)
+                self._frames = []
+            else:
+                events.append([body])
+        return events
+
+    def _receive_greeting(self, data: bytes) -> bytes:
+        needed = GREETING_SIZE - len(self._greeting_buffer)
+        self._greeting_buffer += data[:needed]
+        check_signature(self._greeting_buffer)
+        if len(self._greeting_buffer) < GREETING_SIZE:
+            return b""
+        greeting = Greeting.decode(self._greeting_buffer)
+        if greeting.mechanism != self.mechanism.name:
+            self.send_error("security mechanism mismatch")
+            raise ProtocolError(
+                f"peer uses the {greeting.mechanism.decode()} mechanism, "
+                f"this socket {self.mechanism.name.decode()}"
+            )
+        self.peer_minor_version = greeting.minor if greeting.major == MAJOR_VERSION else 1
+        self.state = State.HANDSHAKE
+        for name, command_data in self.mechanism.start():
+            self._outgoing.append(encode_command(name, command_data))
+        return data[needed:]
+
+    def _receive_command(self, body: bytes, events: list[ConnectionEvent]) -> None:
+        name, data = cmd.split_command(body)
+        if self.state is State.HANDSHAKE:
+            for reply_name, reply_data in self.mechanism.receive(name, data):
+                self._outgoing.append(encode_command(reply_name, reply_data))
+            if self.mechanism.ready:
+                self._finish_handshake(events)
+            return
+        if name == cmd.SUBSCRIBE:
+            events.append(SubscriptionChange(data, True))
+        elif name == cmd.CANCEL:
+            events.append(SubscriptionChange(data, False))
+        elif name == cmd.PING:
+            if len(data) < 2:
+                raise ProtocolError("malformed PING")
+            self._outgoing.append(encode_command(cmd.PONG, data[2:18]))
+        elif name == cmd.PONG:
+            events.append(Pong(data))
+        elif name == cmd.ERROR:
+            self.state = State.CLOSED
+            events.append(PeerError(cmd.decode_error(data)))
+        # Other commands are ignored, so that later protocol versions can add some.
+
+    def _finish_handshake(self, events: list[ConnectionEvent]) -> None:
+        peer = self.mechanism.peer_properties
+        peer_type_raw = cmd.get_property(peer, "Socket-Type")
+        peer_type = peer_type_raw.decode("ascii", "replace") if peer_type_raw else ""
+        if peer_type not in COMPATIBLE_PEERS.get(self.socket_type, ()):
+            self.send_error("Invalid socket type")
+            raise ProtocolError(f"a {self.socket_type} socket cannot talk to a {peer_type or '?'} peer")
+        self.state = State.TRAFFIC
+        events.append(HandshakeComplete(peer, self.peer_minor_version, self.mechanism.user_id))

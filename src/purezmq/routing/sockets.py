@@ -1,0 +1,503 @@
+"""Each socket type as a small composition of the routing strategies (RFCs 28-31, zmq_socket).
+
+A routing object is driven by one thread (the socket's owner). ``send`` returns False when the
+socket is in its "mute" state and must block; dropping types return True after dropping. ``recv``
+returns (message, peer) or None when nothing is ready.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import struct
+from typing import ClassVar
+
+from ..constants import Errno
+from ..error import ZMQError
+from .pipe import Message, Peer
+from .strategies import FairQueue, LoadBalancer
+from .subscriptions import SubscriberIndex, Subscriptions
+
+#: An in-band marker a session writes into a publisher's inbound pipe when the peer reconnected:
+#: whatever it subscribed to before is gone, and it will subscribe again.
+HICCUP: Message = []
+
+
+class RoutingOptions:
+    """The options routing reads; the socket keeps them current."""
+
+    router_mandatory = False
+    req_relaxed = False
+    req_correlate = False
+    xpub_verbose = False
+
+
+class Routing:
+    socket_type: ClassVar[str] = ""
+    receives: ClassVar[bool] = True
+    sends: ClassVar[bool] = True
+    #: Whether connect-side pipes join the socket at connect time (libzmq without IMMEDIATE).
+    attach_before_handshake: ClassVar[bool] = True
+
+    def __init__(self, options: RoutingOptions) -> None:
+        self.options = options
+        self._prefetched: tuple[Message, Peer] | None = None
+
+    # Peer life cycle ---------------------------------------------------------------------------
+
+    def attach(self, peer: Peer) -> None:
+        raise NotImplementedError
+
+    def detach(self, peer: Peer) -> None:
+        raise NotImplementedError
+
+    def readable(self, peer: Peer) -> None:
+        """The peer's inbound pipe has messages again."""
+
+    def writable(self, peer: Peer) -> None:
+        """The peer's outbound pipe has room again."""
+
+    def hiccup(self, peer: Peer) -> None:
+        """The peer's connection was re-established under the same pipes."""
+
+    # Traffic -----------------------------------------------------------------------------------
+
+    def send(self, message: Message) -> bool:
+        raise ZMQError(errno.ENOTSUP)
+
+    def check_send_state(self) -> None:
+        """Raise EFSM when the pattern forbids sending now (REQ awaiting, REP not replying)."""
+
+    def recv(self) -> tuple[Message, Peer] | None:
+        if self._prefetched is not None:
+            found = self._prefetched
+            self._prefetched = None
+            return found
+        return self._fetch()
+
+    def _fetch(self) -> tuple[Message, Peer] | None:
+        raise ZMQError(errno.ENOTSUP)
+
+    def has_in(self) -> bool:
+        if not self.receives:
+            return False
+        if self._prefetched is None:
+            self._prefetched = self._fetch()
+        return self._prefetched is not None
+
+    def has_out(self) -> bool:
+        return False
+
+
+class _FairQueued(Routing):
+    """Receives by fair-queuing, sends nothing (PULL)."""
+
+    sends = False
+
+    def __init__(self, options: RoutingOptions) -> None:
+        super().__init__(options)
+        self.fq = FairQueue()
+
+    def attach(self, peer: Peer) -> None:
+        self.fq.activate(peer)
+
+    def detach(self, peer: Peer) -> None:
+        if not peer.inbound.peek():
+            self.fq.remove(peer)
+
+    def readable(self, peer: Peer) -> None:
+        if not peer.detached or peer.inbound.peek():
+            self.fq.activate(peer)
+
+    def _fetch(self) -> tuple[Message, Peer] | None:
+        return self.fq.recv()
+
+
+class Pull(_FairQueued):
+    socket_type = "PULL"
+
+
+class Push(Routing):
+    socket_type = "PUSH"
+    receives = False
+
+    def __init__(self, options: RoutingOptions) -> None:
+        super().__init__(options)
+        self.lb = LoadBalancer()
+
+    def attach(self, peer: Peer) -> None:
+        self.lb.activate(peer)
+
+    def detach(self, peer: Peer) -> None:
+        self.lb.remove(peer)
+
+    def writable(self, peer: Peer) -> None:
+        self.lb.activate(peer)
+
+    def send(self, message: Message) -> bool:
+        return self.lb.send(message) is not None
+
+    def has_out(self) -> bool:
+        return self.lb.can_send()
+
+
+class Dealer(_FairQueued, Push):
+    socket_type = "DEALER"
+    sends = True
+    receives = True
+
+    def attach(self, peer: Peer) -> None:
+        _FairQueued.attach(self, peer)
+        Push.attach(self, peer)
+
+    def detach(self, peer: Peer) -> None:
+        _FairQueued.detach(self, peer)
+        Push.detach(self, peer)
+
+
+class Pair(Routing):
+    """Exclusive pair: one peer at a time; later ones are refused while it lasts."""
+
+    socket_type = "PAIR"
+
+    def __init__(self, options: RoutingOptions) -> None:
+        super().__init__(options)
+        self.peer: Peer | None = None
+
+    def accepts(self, peer: Peer) -> bool:
+        return self.peer is None or self.peer is peer
+
+    def attach(self, peer: Peer) -> None:
+        if self.peer is None:
+            self.peer = peer
+
+    def detach(self, peer: Peer) -> None:
+        if self.peer is peer:
+            self.peer = None
+
+    def send(self, message: Message) -> bool:
+        return self.peer is not None and self.peer.outbound.write(message)
+
+    def _fetch(self) -> tuple[Message, Peer] | None:
+        peer = self.peer
+        if peer is None:
+            return None
+        message = peer.inbound.read()
+        return None if message is None else (message, peer)
+
+    def has_out(self) -> bool:
+        return self.peer is not None and self.peer.outbound.writable()
+
+
+class Req(Dealer):
+    """REQ: a strict send/recv alternation over a DEALER, with the empty delimiter envelope."""
+
+    socket_type = "REQ"
+
+    def __init__(self, options: RoutingOptions) -> None:
+        super().__init__(options)
+        self.awaiting_reply = False
+        self._reply_peer: Peer | None = None
+        self._request_id = struct.unpack(">I", os.urandom(4))[0]
+
+    def check_send_state(self) -> None:
+        if self.awaiting_reply and not self.options.req_relaxed:
+            raise ZMQError(Errno.EFSM)
+
+    def send(self, message: Message) -> bool:
+        self.check_send_state()
+        envelope = [b""]
+        if self.options.req_correlate:
+            self._request_id = (self._request_id + 1) & 0xFFFFFFFF
+            envelope = [struct.pack(">I", self._request_id), b""]
+        peer = self.lb.send(envelope + message)
+        if peer is None:
+            return False
+        self._prefetched = None
+        self._reply_peer = peer
+        self.awaiting_reply = True
+        return True
+
+    def recv(self) -> tuple[Message, Peer] | None:
+        if not self.awaiting_reply:
+            raise ZMQError(Errno.EFSM)
+        found = super().recv()
+        if found is not None:
+            self.awaiting_reply = False
+        return found
+
+    def _fetch(self) -> tuple[Message, Peer] | None:
+        if not self.awaiting_reply:
+            return None
+        while True:
+            found = self.fq.recv()
+            if found is None:
+                return None
+            message, peer = found
+            if peer is not self._reply_peer:
+                continue
+            if self.options.req_correlate:
+                if len(message) < 3 or message[0] != struct.pack(">I", self._request_id):
+                    continue
+                message = message[1:]
+            if len(message) < 2 or message[0] != b"":
+                continue
+            return message[1:], peer
+
+    def has_out(self) -> bool:
+        return (not self.awaiting_reply or self.options.req_relaxed) and self.lb.can_send()
+
+
+class Rep(_FairQueued):
+    """REP: receive a request with its envelope, send the reply back along the same path."""
+
+    socket_type = "REP"
+    sends = True
+
+    def __init__(self, options: RoutingOptions) -> None:
+        super().__init__(options)
+        self.sending_reply = False
+        self._envelope: Message = []
+        self._reply_peer: Peer | None = None
+
+    def recv(self) -> tuple[Message, Peer] | None:
+        if self.sending_reply:
+            raise ZMQError(Errno.EFSM)
+        found = super().recv()
+        if found is not None:
+            self.sending_reply = True
+        return found
+
+    def _fetch(self) -> tuple[Message, Peer] | None:
+        if self.sending_reply:
+            return None
+        while True:
+            found = self.fq.recv()
+            if found is None:
+                return None
+            message, peer = found
+            try:
+                split = message.index(b"") + 1
+            except ValueError:
+                continue  # No delimiter: not a request, dropped as libzmq does.
+            self._envelope = message[:split]
+            self._reply_peer = peer
+            return message[split:], peer
+
+    def check_send_state(self) -> None:
+        if not self.sending_reply:
+            raise ZMQError(Errno.EFSM)
+
+    def send(self, message: Message) -> bool:
+        self.check_send_state()
+        peer = self._reply_peer
+        if peer is not None and not peer.detached:
+            peer.outbound.write(self._envelope + message)  # Dropped when full, as libzmq.
+        self.sending_reply = False
+        self._reply_peer = None
+        self._envelope = []
+        return True
+
+    def has_out(self) -> bool:
+        return self.sending_reply
+
+
+class Router(_FairQueued):
+    """ROUTER: every message in carries its peer's routing id first; out, the id picks the peer."""
+
+    socket_type = "ROUTER"
+    sends = True
+    attach_before_handshake = False
+
+    def __init__(self, options: RoutingOptions) -> None:
+        super().__init__(options)
+        self.peers: dict[bytes, Peer] = {}
+        self._next_id = struct.unpack(">I", os.urandom(4))[0]
+
+    def accepts(self, peer: Peer) -> bool:
+        wanted = peer.metadata.get("Identity", b"")
+        return not wanted or wanted not in self.peers
+
+    def attach(self, peer: Peer) -> None:
+        routing_id = peer.metadata.get("Identity", b"")
+        if not routing_id:
+            routing_id = b"\x00" + struct.pack(">I", self._next_id)
+            self._next_id = (self._next_id + 1) & 0xFFFFFFFF
+        peer.routing_id = routing_id
+        self.peers[routing_id] = peer
+        super().attach(peer)
+
+    def detach(self, peer: Peer) -> None:
+        if self.peers.get(peer.routing_id) is peer:
+            del self.peers[peer.routing_id]
+        super().detach(peer)
+
+    def _fetch(self) -> tuple[Message, Peer] | None:
+        found = self.fq.recv()
+        if found is None:
+            return None
+        message, peer = found
+        return [peer.routing_id, *message], peer
+
+    def send(self, message: Message) -> bool:
+        peer = self.peers.get(message[0])
+        if peer is None or len(message) < 2:
+            if self.options.router_mandatory and peer is None:
+                raise ZMQError(errno.EHOSTUNREACH)
+            return True
+        if peer.outbound.write(message[1:]):
+            return True
+        return not self.options.router_mandatory
+
+    def has_out(self) -> bool:
+        return True
+
+
+class Pub(Routing):
+    """PUB: each message goes to every peer subscribed to a prefix of it; full peers miss it."""
+
+    socket_type = "PUB"
+    receives = False
+
+    def __init__(self, options: RoutingOptions) -> None:
+        super().__init__(options)
+        self.peers: set[Peer] = set()
+        self.index = SubscriberIndex()
+
+    def attach(self, peer: Peer) -> None:
+        self.peers.add(peer)
+        self.readable(peer)
+
+    def detach(self, peer: Peer) -> None:
+        self.peers.discard(peer)
+        for topic in self.index.remove_peer(peer):
+            self._subscription_changed(topic, False, True)
+
+    def readable(self, peer: Peer) -> None:
+        # Subscriptions flow in from the peers; take them in as soon as they arrive.
+        while (message := peer.inbound.read()) is not None:
+            if message is HICCUP:
+                for topic in self.index.remove_peer(peer):
+                    self._subscription_changed(topic, False, True)
+                continue
+            data = message[0] if len(message) == 1 else b""
+            if data[:1] == b"\x01":
+                first = self.index.add(data[1:], peer)
+                self._subscription_changed(data[1:], True, first)
+            elif data[:1] == b"\x00":
+                last = self.index.remove(data[1:], peer)
+                self._subscription_changed(data[1:], False, last)
+            else:
+                self._upstream_message(message)
+
+    def _subscription_changed(self, topic: bytes, subscribe: bool, first_or_last: bool) -> None:
+        """XPUB reports these; PUB only filters."""
+
+    def _upstream_message(self, message: Message) -> None:
+        """A message that is no subscription: XPUB passes it up, PUB drops it."""
+
+    def send(self, message: Message) -> bool:
+        for peer in self.index.match(message[0]):
+            peer.outbound.write(message)
+        return True
+
+    def has_out(self) -> bool:
+        return True
+
+
+class XPub(Pub):
+    """XPUB: a PUB whose (un)subscriptions can be read as messages b'\\x01topic'/b'\\x00topic'."""
+
+    socket_type = "XPUB"
+    receives = True
+
+    def __init__(self, options: RoutingOptions) -> None:
+        super().__init__(options)
+        self._pending: list[Message] = []
+        self._pending_peer: Peer | None = None
+
+    def readable(self, peer: Peer) -> None:
+        self._pending_peer = peer
+        super().readable(peer)
+
+    def _subscription_changed(self, topic: bytes, subscribe: bool, first_or_last: bool) -> None:
+        if first_or_last or (subscribe and self.options.xpub_verbose):
+            self._pending.append([(b"\x01" if subscribe else b"\x00") + topic])
+
+    def _upstream_message(self, message: Message) -> None:
+        self._pending.append(message)
+
+    def _fetch(self) -> tuple[Message, Peer] | None:
+        if not self._pending or self._pending_peer is None:
+            return None
+        return self._pending.pop(0), self._pending_peer
+
+
+class Sub(_FairQueued):
+    """SUB: forwards its subscriptions to every publisher, keeps only matching messages."""
+
+    socket_type = "SUB"
+    filters = True
+
+    def __init__(self, options: RoutingOptions) -> None:
+        super().__init__(options)
+        self.peers: set[Peer] = set()
+        self.subscriptions = Subscriptions()
+
+    def attach(self, peer: Peer) -> None:
+        self.peers.add(peer)
+        self.hiccup(peer)
+        super().attach(peer)
+
+    def detach(self, peer: Peer) -> None:
+        self.peers.discard(peer)
+        super().detach(peer)
+
+    def hiccup(self, peer: Peer) -> None:
+        for topic in self.subscriptions:
+            peer.outbound.write([b"\x01" + topic])
+
+    def subscribe(self, topic: bytes) -> None:
+        self.subscriptions.add(topic)
+        self._to_all([b"\x01" + topic])
+
+    def unsubscribe(self, topic: bytes) -> None:
+        if self.subscriptions.remove(topic):
+            self._to_all([b"\x00" + topic])
+
+    def _to_all(self, message: Message) -> None:
+        for peer in self.peers:
+            peer.outbound.write(message)
+
+    def _fetch(self) -> tuple[Message, Peer] | None:
+        while True:
+            found = self.fq.recv()
+            if found is None or not self.filters or self.subscriptions.matches(found[0][0]):
+                return found
+
+
+class XSub(Sub):
+    """XSUB: subscriptions are sent as messages; other messages go upstream to every publisher."""
+
+    socket_type = "XSUB"
+    sends = True
+    filters = False
+
+    def send(self, message: Message) -> bool:
+        data = message[0]
+        if len(message) == 1 and data[:1] == b"\x01":
+            self.subscribe(data[1:])
+        elif len(message) == 1 and data[:1] == b"\x00":
+            self.unsubscribe(data[1:])
+        else:
+            self._to_all(message)
+        return True
+
+    def has_out(self) -> bool:
+        return True
+
+
+ROUTING_BY_TYPE: dict[str, type[Routing]] = {
+    cls.socket_type: cls
+    for cls in (Pair, Pub, Sub, Req, Rep, Dealer, Router, Pull, Push, XPub, XSub)
+}

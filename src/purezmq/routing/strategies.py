@@ -1,0 +1,79 @@
+"""The shared routing strategies: load-balancing out, fair-queuing in."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from .pipe import Message, Peer
+
+
+class FairQueue:
+    """Round-robin over the peers that have messages waiting: one message from each in turn."""
+
+    def __init__(self) -> None:
+        self._active: deque[Peer] = deque()
+        self._members: set[Peer] = set()
+
+    def activate(self, peer: Peer) -> None:
+        if peer not in self._members:
+            self._members.add(peer)
+            self._active.append(peer)
+
+    def remove(self, peer: Peer) -> None:
+        if peer in self._members:
+            self._members.discard(peer)
+            self._active.remove(peer)
+
+    def recv(self) -> tuple[Message, Peer] | None:
+        active = self._active
+        while active:
+            peer = active[0]
+            message = peer.inbound.read()
+            if message is None:
+                active.popleft()
+                self._members.discard(peer)
+                continue
+            active.rotate(-1)
+            return message, peer
+        return None
+
+
+class LoadBalancer:
+    """Round-robin over the peers whose pipes have room; full peers wait to be reactivated."""
+
+    def __init__(self) -> None:
+        self._active: deque[Peer] = deque()
+        self._members: set[Peer] = set()
+
+    def __bool__(self) -> bool:
+        return bool(self._active)
+
+    def activate(self, peer: Peer) -> None:
+        if peer not in self._members and not peer.detached:
+            self._members.add(peer)
+            self._active.append(peer)
+
+    def remove(self, peer: Peer) -> None:
+        if peer in self._members:
+            self._members.discard(peer)
+            self._active.remove(peer)
+
+    def send(self, message: Message) -> Peer | None:
+        """The peer that took the message, or None when every pipe is full (or none exists)."""
+        active = self._active
+        while active:
+            peer = active[0]
+            if peer.outbound.write(message):
+                active.rotate(-1)
+                return peer
+            active.popleft()
+            self._members.discard(peer)
+        return None
+
+    def can_send(self) -> bool:
+        active = self._active
+        while active:
+            if active[0].outbound.writable():
+                return True
+            self._members.discard(active.popleft())
+        return False

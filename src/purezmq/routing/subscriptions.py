@@ -1,0 +1,111 @@
+"""Prefix subscriptions: which messages a subscriber wants, and which peers want a message."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .pipe import Peer
+
+
+class _LengthIndex:
+    """Topic lengths in use, so that matching costs one lookup per distinct length."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[int] = Counter()
+        self.lengths: list[int] = []
+
+    def add(self, length: int) -> None:
+        self._counts[length] += 1
+        if self._counts[length] == 1:
+            self.lengths = sorted(self._counts)
+
+    def remove(self, length: int) -> None:
+        self._counts[length] -= 1
+        if not self._counts[length]:
+            del self._counts[length]
+            self.lengths = sorted(self._counts)
+
+
+class Subscriptions:
+    """A subscriber's own topics, counted: subscribing twice needs two unsubscribes."""
+
+    def __init__(self) -> None:
+        self._topics: Counter[bytes] = Counter()
+        self._lengths = _LengthIndex()
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._topics)
+
+    def add(self, topic: bytes) -> bool:
+        """Count a subscription; True if the topic is new."""
+        self._topics[topic] += 1
+        if self._topics[topic] == 1:
+            self._lengths.add(len(topic))
+            return True
+        return False
+
+    def remove(self, topic: bytes) -> bool:
+        """Drop one count; True if that was the last one. Unknown topics are ignored."""
+        if topic not in self._topics:
+            return False
+        self._topics[topic] -= 1
+        if self._topics[topic]:
+            return False
+        del self._topics[topic]
+        self._lengths.remove(len(topic))
+        return True
+
+    def matches(self, data: bytes) -> bool:
+        topics = self._topics
+        for length in self._lengths.lengths:
+            if length > len(data):
+                return False
+            if data[:length] in topics:
+                return True
+        return False
+
+
+class SubscriberIndex:
+    """For a publisher: topic -> the peers subscribed to it (a peer counts once per topic)."""
+
+    def __init__(self) -> None:
+        self._peers: dict[bytes, set[Peer]] = {}
+        self._lengths = _LengthIndex()
+
+    def add(self, topic: bytes, peer: Peer) -> bool:
+        """True if nobody was subscribed to this topic before."""
+        peers = self._peers.get(topic)
+        if peers is None:
+            self._peers[topic] = {peer}
+            self._lengths.add(len(topic))
+            return True
+        peers.add(peer)
+        return False
+
+    def remove(self, topic: bytes, peer: Peer) -> bool:
+        """True if this removed the topic's last subscriber."""
+        peers = self._peers.get(topic)
+        if peers is None or peer not in peers:
+            return False
+        peers.discard(peer)
+        if peers:
+            return False
+        del self._peers[topic]
+        self._lengths.remove(len(topic))
+        return True
+
+    def remove_peer(self, peer: Peer) -> list[bytes]:
+        """Forget a peer; the topics left with no subscriber at all."""
+        orphaned = [topic for topic, peers in self._peers.items() if peer in peers]
+        return [topic for topic in orphaned if self.remove(topic, peer)]
+
+    def match(self, data: bytes) -> set[Peer]:
+        found: set[Peer] = set()
+        peers_by_topic = self._peers
+        for length in self._lengths.lengths:
+            if length > len(data):
+                break
+            peers = peers_by_topic.get(data[:length])
+            if peers:
+                found |= peers
+        return found

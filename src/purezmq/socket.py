@@ -1,0 +1,371 @@
+"""Socket: the pyzmq-compatible blocking socket API over the engine's SocketBase."""
+
+from __future__ import annotations
+
+import errno
+import json
+import pickle
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .constants import Flag, PollEvent, SocketOption, SocketType
+from .engine.socketbase import SocketBase
+from .error import ZMQBindError, ZMQError
+from .frame import Frame, MessageTracker
+from .options import SPECS, check_value
+
+Opt = SocketOption
+_NOBLOCK = Flag.DONTWAIT
+_SNDMORE = Flag.SNDMORE
+_DONE = MessageTracker()
+_OWN_ATTRIBUTES = frozenset({"context", "copy_threshold"})
+
+
+def _as_bytes(data: Any) -> bytes:
+    if type(data) is bytes:
+        return data
+    if isinstance(data, Frame):
+        return data.bytes
+    if isinstance(data, str):
+        raise TypeError("unicode not allowed, use send_string")
+    try:
+        return bytes(memoryview(data))
+    except TypeError:
+        raise TypeError(f"expected bytes or a buffer, got: {data!r}") from None
+
+
+class _EndpointContext:
+    """What bind/connect return: usable as a context manager that undoes them (pyzmq style)."""
+
+    def __init__(self, socket: Socket, kind: str, endpoint: str) -> None:
+        self.socket = socket
+        self.kind = kind
+        self.endpoint = endpoint
+
+    def __enter__(self) -> Socket:
+        return self.socket
+
+    def __exit__(self, *exc: object) -> None:
+        if self.socket.closed:
+            return
+        if self.kind == "bind":
+            self.socket.unbind(self.endpoint)
+        else:
+            self.socket.disconnect(self.endpoint)
+
+    def __repr__(self) -> str:
+        return f"<SocketContext({self.kind}={self.endpoint!r})>"
+
+
+class Socket(SocketBase):
+    """A pyzmq-compatible socket (zmq.Socket). Not thread-safe, like every ZeroMQ socket."""
+
+    def __init__(self, context: Any, socket_type: int, **kwargs: Any) -> None:
+        object.__setattr__(self, "_recv_frames", [])
+        object.__setattr__(self, "_recv_peer", None)
+        object.__setattr__(self, "_send_frames", [])
+        object.__setattr__(self, "context", context)
+        object.__setattr__(self, "copy_threshold", kwargs.get("copy_threshold", 65536))
+        SocketBase.__init__(self, context, socket_type)
+        object.__setattr__(self, "_initialized", True)
+
+    # -- attributes as options ------------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if (
+            name.startswith("_")
+            or name in self.__dict__
+            or name in _OWN_ATTRIBUTES
+            or "_initialized" not in self.__dict__
+        ):
+            object.__setattr__(self, name, value)
+            return
+        if name == "hwm":
+            self.set_hwm(value)
+            return
+        upper = name.upper()
+        if upper in SocketOption.__members__:
+            self.set(SocketOption[upper], value)
+            return
+        if hasattr(type(self), name):
+            object.__setattr__(self, name, value)
+            return
+        raise AttributeError(f"Socket has no such option: {upper}")
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        upper = name.upper()
+        if upper in SocketOption.__members__:
+            return self.get(SocketOption[upper])
+        raise AttributeError(f"Socket has no such option: {upper}")
+
+    @property
+    def socket_type_value(self) -> int:
+        return int(self.socket_type)
+
+    @property
+    def type(self) -> SocketType:  # noqa: A003 - pyzmq's name
+        return self.socket_type
+
+    @property
+    def hwm(self) -> int:
+        return self.get_hwm()
+
+    @hwm.setter
+    def hwm(self, value: int) -> None:
+        self.set_hwm(value)
+
+    def get_hwm(self) -> int:
+        return self.get(Opt.SNDHWM)  # type: ignore[no-any-return]
+
+    def set_hwm(self, value: int) -> None:
+        self.set(Opt.SNDHWM, value)
+        self.set(Opt.RCVHWM, value)
+
+    # -- options ------------------------------------------------------------------------------
+
+    def set(self, option: int, optval: Any) -> None:
+        self.check_open()
+        value = check_value(option, optval)
+        if option == Opt.SUBSCRIBE or option == Opt.UNSUBSCRIBE:
+            subscribe = getattr(self.routing, "subscribe", None)
+            if subscribe is None:
+                raise ZMQError(errno.EINVAL)
+            self.process_mailbox()
+            assert isinstance(value, bytes)
+            if option == Opt.SUBSCRIBE:
+                subscribe(value)
+            else:
+                self.routing.unsubscribe(value)  # type: ignore[attr-defined]
+            return
+        self.options.set(option, value)
+
+    setsockopt = set
+
+    def get(self, option: int) -> Any:
+        self.check_open()
+        if option == Opt.EVENTS:
+            return self.events()
+        if option == Opt.RCVMORE:
+            return int(bool(self._recv_frames))
+        if option == Opt.FD:
+            return self.signal.fileno()
+        if option == Opt.LAST_ENDPOINT:
+            return self.last_endpoint
+        spec = SPECS.get(option)
+        if spec is None or not spec.readable:
+            raise ZMQError(errno.EINVAL)
+        return self.options.values[option]
+
+    getsockopt = get
+
+    def set_string(self, option: int, optval: str, encoding: str = "utf-8") -> None:
+        if not isinstance(optval, str):
+            raise TypeError(f"strings only, not {type(optval)}")
+        self.set(option, optval.encode(encoding))
+
+    setsockopt_string = set_string
+    setsockopt_unicode = set_string
+
+    def get_string(self, option: int, encoding: str = "utf-8") -> str:
+        value = self.get(option)
+        if not isinstance(value, bytes):
+            raise TypeError(f"option {option} is not a string option")
+        return value.decode(encoding)
+
+    getsockopt_string = get_string
+    getsockopt_unicode = get_string
+
+    def subscribe(self, topic: str | bytes) -> None:
+        if isinstance(topic, str):
+            topic = topic.encode("utf-8")
+        self.set(Opt.SUBSCRIBE, topic)
+
+    def unsubscribe(self, topic: str | bytes) -> None:
+        if isinstance(topic, str):
+            topic = topic.encode("utf-8")
+        self.set(Opt.UNSUBSCRIBE, topic)
+
+    # -- endpoints ----------------------------------------------------------------------------
+
+    def bind(self, addr: str) -> _EndpointContext:
+        SocketBase.bind(self, addr)
+        return _EndpointContext(self, "bind", addr)
+
+    def connect(self, addr: str) -> _EndpointContext:
+        SocketBase.connect(self, addr)
+        return _EndpointContext(self, "connect", addr)
+
+    def bind_to_random_port(
+        self,
+        addr: str,
+        min_port: int = 49152,
+        max_port: int = 65536,
+        max_tries: int = 100,
+    ) -> int:
+        if min_port == 49152 and max_port == 65536 and max_tries == 100:
+            # The defaults: let the OS pick a free ephemeral port, as pyzmq does.
+            self.bind(f"{addr}:*")
+            return int(self.last_endpoint.decode().rsplit(":", 1)[-1])
+        for _ in range(max_tries):
+            port = random.randrange(min_port, max_port)
+            try:
+                self.bind(f"{addr}:{port}")
+            except ZMQError as exc:
+                if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+                    raise
+            else:
+                return port
+        raise ZMQBindError("Could not bind socket to random port.")
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def send(
+        self,
+        data: Any,
+        flags: int = 0,
+        copy: bool = True,
+        track: bool = False,
+        routing_id: int | None = None,
+        group: str | None = None,
+    ) -> MessageTracker | None:
+        frame = _as_bytes(data)
+        if flags & _SNDMORE:
+            if not self._send_frames:
+                self.wait_writable(flags)
+            self._send_frames.append(frame)
+        elif self._send_frames:
+            frames = self._send_frames
+            frames.append(frame)
+            object.__setattr__(self, "_send_frames", [])
+            self.send_message(frames, flags)
+        else:
+            self.send_message([frame], flags)
+        return _DONE if track else None
+
+    def send_multipart(
+        self, msg_parts: Sequence[Any], flags: int = 0, copy: bool = True, track: bool = False, **kw: Any
+    ) -> MessageTracker | None:
+        frames = [_as_bytes(part) for part in msg_parts]
+        if not frames:
+            raise ValueError("a message needs at least one part")
+        if self._send_frames:
+            frames = self._send_frames + frames
+            object.__setattr__(self, "_send_frames", [])
+        self.send_message(frames, flags & ~_SNDMORE)
+        return _DONE if track else None
+
+    def send_string(self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any) -> Any:
+        if not isinstance(u, str):
+            raise TypeError("str objects only")
+        return self.send(u.encode(encoding), flags=flags, copy=copy, **kw)
+
+    send_unicode = send_string
+
+    def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL, **kw: Any) -> Any:
+        return self.send(pickle.dumps(obj, protocol), flags=flags, **kw)
+
+    def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> Any:
+        send_kwargs = {k: kwargs.pop(k) for k in ("copy", "track", "routing_id", "group") if k in kwargs}
+        return self.send(json.dumps(obj, **kwargs).encode("utf-8"), flags=flags, **send_kwargs)
+
+    def send_serialized(self, msg: Any, serialize: Callable[[Any], Sequence[Any]], flags: int = 0, copy: bool = True, **kwargs: Any) -> Any:
+        return self.send_multipart(serialize(msg), flags=flags, copy=copy, **kwargs)
+
+    # -- receiving ----------------------------------------------------------------------------
+
+    def _next_frame(self, flags: int) -> tuple[bytes, bool]:
+        frames = self._recv_frames
+        if frames:
+            frame = frames.pop(0)
+            return frame, bool(frames)
+        message, peer = self.recv_message(flags)
+        object.__setattr__(self, "_recv_peer", peer)
+        if len(message) == 1:
+            return message[0], False
+        object.__setattr__(self, "_recv_frames", message[1:])
+        return message[0], True
+
+    def _as_frame(self, data: bytes, more: bool) -> Frame:
+        frame = Frame(data)
+        frame.more = more
+        peer = self._recv_peer
+        if peer is not None:
+            frame._metadata = peer.metadata
+        return frame
+
+    def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
+        data, more = self._next_frame(flags)
+        return data if copy else self._as_frame(data, more)
+
+    def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
+        if self._recv_frames:
+            first, _ = self._next_frame(flags)
+            frames = [first, *self._recv_frames]
+            object.__setattr__(self, "_recv_frames", [])
+        else:
+            message, peer = self.recv_message(flags)
+            object.__setattr__(self, "_recv_peer", peer)
+            frames = list(message)
+        if copy:
+            return frames
+        last = len(frames) - 1
+        return [self._as_frame(data, i < last) for i, data in enumerate(frames)]
+
+    def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
+        return self.recv(flags=flags).decode(encoding)  # type: ignore[no-any-return]
+
+    recv_unicode = recv_string
+
+    def recv_pyobj(self, flags: int = 0) -> Any:
+        return pickle.loads(self.recv(flags=flags))
+
+    def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
+        return json.loads(self.recv(flags=flags).decode("utf-8"), **kwargs)
+
+    def recv_serialized(self, deserialize: Callable[[list[Any]], Any], flags: int = 0, copy: bool = True) -> Any:
+        return deserialize(self.recv_multipart(flags=flags, copy=copy))
+
+    def recv_into(self, buffer: Any, /, *, nbytes: int = 0, flags: int = 0) -> int:
+        """Receive one frame into ``buffer``; returns its full size (it is truncated to fit)."""
+        view = memoryview(buffer).cast("B")
+        if nbytes < 0:
+            raise ValueError(f"nbytes={nbytes!r} must be non-negative")
+        limit = min(nbytes, len(view)) if nbytes else len(view)
+        data, _ = self._next_frame(flags)
+        count = min(limit, len(data))
+        view[:count] = data[:count]
+        return len(data)
+
+    # -- polling and closing ------------------------------------------------------------------
+
+    def poll(self, timeout: int | None = None, flags: int = PollEvent.POLLIN) -> int:
+        if self.closed:
+            raise ZMQError(errno.ENOTSUP)
+        return SocketBase.poll(self, timeout, flags)
+
+    def close(self, linger: int | None = None) -> None:
+        SocketBase.close(self, linger)
+
+    def __enter__(self) -> Socket:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if not self.closed:
+                self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        state = " closed" if self.closed else ""
+        return f"<purezmq.Socket({self.socket_type!r}){state} at {id(self):#x}>"
+
+    @property
+    def underlying(self) -> int:
+        return id(self)

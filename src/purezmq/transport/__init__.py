@@ -1,0 +1,1 @@
+"""Transports: endpoint syntax, tcp and ipc listeners and reconnecting connecters, inproc."""

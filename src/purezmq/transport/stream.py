@@ -1,0 +1,206 @@
+"""Listeners and reconnecting connecters for the stream transports (tcp and ipc)."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+from typing import TYPE_CHECKING, Any
+
+from ..constants import SocketOption as Opt
+from ..engine.session import Session
+from ..engine.transport import SelectorTransport
+from . import address as addr
+
+if TYPE_CHECKING:
+    from ..engine.socketbase import SocketBase
+
+log = logging.getLogger("purezmq")
+
+
+def tune_socket(sock: socket.socket, socket_base: SocketBase) -> None:
+    options = socket_base.options
+    sock.setblocking(False)
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        keepalive = options.int(Opt.TCP_KEEPALIVE)
+        if keepalive >= 0:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, keepalive)
+        for option, name in (
+            (Opt.TCP_KEEPALIVE_CNT, "TCP_KEEPCNT"),
+            (Opt.TCP_KEEPALIVE_IDLE, "TCP_KEEPIDLE"),
+            (Opt.TCP_KEEPALIVE_INTVL, "TCP_KEEPINTVL"),
+        ):
+            value = options.int(option)
+            if value > 0 and hasattr(socket, name):
+                sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+    for option, level_name in ((Opt.SNDBUF, socket.SO_SNDBUF), (Opt.RCVBUF, socket.SO_RCVBUF)):
+        value = options.int(option)
+        if value >= 0:
+            sock.setsockopt(socket.SOL_SOCKET, level_name, value)
+
+
+def _handshake_ivl(socket_base: SocketBase) -> float:
+    return socket_base.options.int(Opt.HANDSHAKE_IVL) / 1000
+
+
+def serve(session: Session, sock: socket.socket) -> None:
+    """Run a ZMTP engine for ``session`` over a connected socket (in the I/O thread)."""
+    loop = session.loop
+    session.start_engine(
+        lambda engine: SelectorTransport(loop, sock, engine), _handshake_ivl(session.socket)
+    )
+
+
+class Listener:
+    """A bound tcp or ipc socket; each accepted connection gets its own session."""
+
+    def __init__(self, socket_base: SocketBase, sock: socket.socket, endpoint: str, path: str = ""):
+        self.socket_base = socket_base
+        self.sock = sock
+        self.endpoint = endpoint
+        self.path = path
+        self.sessions: set[Session] = set()
+        self.closed = False
+        sock.setblocking(False)
+
+    def start(self) -> None:
+        self.socket_base.io_loop.call_soon_threadsafe(self._start)
+
+    def _start(self) -> None:
+        if not self.closed:
+            self.socket_base.io_loop.add_reader(self.sock, self._accept)
+
+    def _accept(self) -> None:
+        for _ in range(64):
+            try:
+                conn, peer_address = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                log.warning("purezmq: accept on %s failed: %s", self.endpoint, exc)
+                return
+            tune_socket(conn, self.socket_base)
+            if self.socket_base.closed:
+                conn.close()
+                continue
+            name = f"{self.endpoint} <- {peer_address or 'peer'}"
+            session = Session(self.socket_base, name)
+            session.listener = self
+            self.sessions.add(session)
+            serve(session, conn)
+
+    def close(self, linger_ms: int, sessions_too: bool) -> None:
+        """Stop listening (from any thread); with ``sessions_too`` end its connections as well."""
+        self.closed = True
+        self.socket_base.io_loop.call_soon_threadsafe(self._close, linger_ms, sessions_too)
+
+    def _close(self, linger_ms: int, sessions_too: bool) -> None:
+        self.socket_base.io_loop.remove_reader(self.sock)
+        self.sock.close()
+        if self.path and not self.path.startswith("\0"):
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+        if sessions_too:
+            for session in list(self.sessions):
+                session.close(linger_ms)
+
+
+class Connecter:
+    """Connects a session to its endpoint, and again after each failure or disconnection."""
+
+    def __init__(self, socket_base: SocketBase, endpoint: addr.Endpoint) -> None:
+        self.socket_base = socket_base
+        self.loop = socket_base.io_loop
+        self.endpoint = endpoint
+        options = socket_base.options
+        self.reconnect_ivl = options.int(Opt.RECONNECT_IVL)
+        self.reconnect_ivl_max = options.int(Opt.RECONNECT_IVL_MAX)
+        self._current_ivl = self.reconnect_ivl
+        self.ipv6 = bool(options.int(Opt.IPV6))
+        if endpoint.transport == "tcp":
+            self.host, self.port, self.source = addr.parse_tcp_connect(
+                str(endpoint), endpoint.address
+            )
+        else:
+            self.path, _ = addr.ipc_path(str(endpoint), endpoint.address)
+        self._sock: socket.socket | None = None
+        self._timer: Any = None
+        self.stopped = False
+        self.session = Session(socket_base, str(endpoint), connecter=self)
+
+    def start(self) -> None:
+        self.loop.call_soon_threadsafe(self._attempt)
+
+    def _addresses(self) -> list[tuple[int, Any]]:
+        if self.endpoint.transport == "ipc":
+            return [(socket.AF_UNIX, self.path)]
+        return addr.resolve_tcp_connect(self.host, self.port, self.ipv6)
+
+    def _attempt(self) -> None:
+        self._timer = None
+        if self.stopped:
+            return
+        try:
+            family, sockaddr = self._addresses()[0]
+        except (OSError, IndexError, UnicodeError) as exc:
+            log.info("purezmq: cannot resolve %s: %s", self.endpoint, exc)
+            self._retry()
+            return
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            tune_socket(sock, self.socket_base)
+            if self.endpoint.transport == "tcp" and self.source:
+                source_host, _, source_port = self.source.rpartition(":")
+                sock.bind((source_host.strip("[]") or "", int(source_port or 0)))
+            code = sock.connect_ex(sockaddr)
+        except OSError as exc:
+            code = exc.errno or errno.ECONNREFUSED
+        if code not in (0, errno.EINPROGRESS, errno.EAGAIN):
+            sock.close()
+            self._retry()
+            return
+        self._sock = sock
+        self.loop.add_writer(sock, self._connected)
+
+    def _connected(self) -> None:
+        sock = self._sock
+        if sock is None:
+            return
+        self.loop.remove_writer(sock)
+        self._sock = None
+        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if code or self.stopped:
+            sock.close()
+            self._retry()
+            return
+        self._current_ivl = self.reconnect_ivl
+        serve(self.session, sock)
+
+    def _retry(self) -> None:
+        if self.stopped or self.reconnect_ivl < 0:
+            return
+        delay = self._current_ivl
+        if self.reconnect_ivl_max > self.reconnect_ivl:
+            self._current_ivl = min(self._current_ivl * 2, self.reconnect_ivl_max)
+        self._timer = self.loop.call_later(delay / 1000, self._attempt)
+
+    def connection_lost(self) -> None:
+        """The session's connection ended; try again after the reconnect interval."""
+        self._retry()
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._sock is not None:
+            self.loop.remove_writer(self._sock)
+            self._sock.close()
+            self._sock = None
+
+    def close(self, linger_ms: int) -> None:
+        self.loop.call_soon_threadsafe(self.session.close, linger_ms)
