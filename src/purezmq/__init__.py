@@ -51,7 +51,7 @@ def zmq_version_info() -> tuple[int, int, int]:
 
 
 def zmq_version() -> str:
-    return "%d.%d.%d" % _LIBZMQ_VERSION
+    return ".".join(map(str, _LIBZMQ_VERSION))
 
 
 def pyzmq_version_info() -> tuple[int, ...]:

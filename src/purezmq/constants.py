@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum, IntFlag
 
+
 class SocketType(IntEnum):
     """Socket types."""
 
@@ -311,6 +312,7 @@ class NormMode(IntEnum):
     CCL = 2
     CCE = 3
     CCE_ECNONLY = 4
+
 
 _PREFIXED: dict[type[IntEnum] | type[IntFlag], str] = {
     Event: "EVENT_",

@@ -51,7 +51,7 @@ class Context:
                 inst = cls(io_threads)
                 cls._instance = inst
                 cls._instance_pid = os.getpid()
-            return inst  # type: ignore[no-any-return]
+            return inst
 
     @property
     def closed(self) -> bool:
@@ -71,7 +71,7 @@ class Context:
         return sock
 
     def term(self) -> None:
-        """Terminate: blocked calls raise ContextTerminated; wait for sockets to close, then linger."""
+        """Terminate: blocked calls raise ContextTerminated; wait for the sockets, then linger."""
         if self._closed:
             return
         with self._lock:
@@ -92,11 +92,7 @@ class Context:
         with self._lock:
             sockets = list(self._sockets)
         for sock in sockets:
-            owner = getattr(sock, "_owner", None)
-            if owner is not None:
-                owner.close(linger=linger)
-            else:
-                sock.close(linger)
+            sock.close(linger)
         self.term()
 
     def __enter__(self: T) -> T:

@@ -79,7 +79,7 @@ class ContextTerminated(ZMQError):
         super().__init__(errno, msg)
 
 
-class InterruptedSystemCall(ZMQError, InterruptedError):
+class InterruptedSystemCall(ZMQError):
     """EINTR."""
 
     def __init__(self, errno: int | None = _errno.EINTR, msg: str | None = None) -> None:

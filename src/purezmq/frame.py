@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import errno
 import time
 from typing import Any
@@ -52,7 +53,7 @@ class Frame:
         self.group: str | None = None
 
     @property
-    def bytes(self) -> bytes:
+    def bytes(self) -> builtins.bytes:
         return self._bytes
 
     @property
@@ -66,7 +67,7 @@ class Frame:
     def __len__(self) -> int:
         return len(self._bytes)
 
-    def __bytes__(self) -> bytes:
+    def __bytes__(self) -> builtins.bytes:
         return self._bytes
 
     def __buffer__(self, flags: int) -> memoryview:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import errno
 from dataclasses import dataclass
 
@@ -78,8 +79,8 @@ def check_value(option: int, value: object) -> int | bytes:
         if not isinstance(value, (bytes, bytearray, memoryview)):
             raise OptionTypeError(f"expected bytes, got: {value!r}")
         data = bytes(value)
-        if option == Opt.ROUTING_ID and (len(data) > 255 or data[:1] == b"\x00"):
-            raise ZMQError(errno.EINVAL)  # Ids starting with 0 are reserved for generated ones.
+        if option == Opt.ROUTING_ID and not 0 < len(data) < 256:
+            raise ZMQError(errno.EINVAL)
         return data
     if isinstance(value, str):
         raise OptionTypeError("unicode not allowed, use setsockopt_string")
@@ -114,12 +115,12 @@ class Options(RoutingOptions):
         elif option == Opt.IPV4ONLY:
             self.values[Opt.IPV6] = 0 if value else 1
 
-    def int(self, option: int) -> int:
+    def int(self, option: builtins.int) -> builtins.int:
         value = self.values[option]
         assert isinstance(value, int)
         return value
 
-    def bytes(self, option: int) -> bytes:
+    def bytes(self, option: builtins.int) -> builtins.bytes:
         value = self.values[option]
         assert isinstance(value, bytes)
         return value

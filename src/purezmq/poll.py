@@ -20,9 +20,7 @@ def _fd_of(item: Any) -> int:
     return int(item.fileno())
 
 
-def zmq_poll(
-    sockets: list[tuple[Any, int]], timeout: float | None = None
-) -> list[tuple[Any, int]]:
+def zmq_poll(sockets: list[tuple[Any, int]], timeout: float | None = None) -> list[tuple[Any, int]]:
     """Wait until some item is ready. ``timeout`` in milliseconds; None or negative: forever."""
     deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout / 1000
     while True:
@@ -30,12 +28,13 @@ def zmq_poll(
         raw: list[tuple[Any, int, int]] = []
         watch: list[int] = []
         for item, mask in sockets:
-            if isinstance(item, SocketBase):
-                item.check_open()
-                events = item.events() & mask
+            core = getattr(item, "_core", item)
+            if isinstance(core, SocketBase):
+                core.check_open()
+                events = core.events() & mask
                 if events:
                     ready.append((item, events))
-                watch.append(item.signal.fileno())
+                watch.append(core.signal.fileno())
             else:
                 fd = _fd_of(item)
                 raw.append((item, fd, mask))

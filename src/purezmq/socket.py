@@ -6,6 +6,7 @@ import errno
 import json
 import pickle
 import random
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -58,7 +59,7 @@ class _EndpointContext:
         return f"<SocketContext({self.kind}={self.endpoint!r})>"
 
 
-class Socket(SocketBase):
+class Socket:
     """A pyzmq-compatible socket (zmq.Socket). Not thread-safe, like every ZeroMQ socket."""
 
     def __init__(self, context: Any, socket_type: int, **kwargs: Any) -> None:
@@ -67,7 +68,12 @@ class Socket(SocketBase):
         object.__setattr__(self, "_send_frames", [])
         object.__setattr__(self, "context", context)
         object.__setattr__(self, "copy_threshold", kwargs.get("copy_threshold", 65536))
-        SocketBase.__init__(self, context, socket_type)
+        # The engine references only the core, so that an unreferenced Socket is collected and
+        # closes itself as in pyzmq.
+        core = SocketBase(context, socket_type)
+        object.__setattr__(self, "_core", core)
+        object.__setattr__(self, "_send_message", core.send_message)
+        object.__setattr__(self, "_recv_message", core.recv_message)
         object.__setattr__(self, "_initialized", True)
 
     # -- attributes as options ------------------------------------------------------------------
@@ -102,8 +108,19 @@ class Socket(SocketBase):
         raise AttributeError(f"Socket has no such option: {upper}")
 
     @property
-    def socket_type_value(self) -> int:
-        return int(self.socket_type)
+    def closed(self) -> bool:
+        return self._core.closed
+
+    @property
+    def socket_type(self) -> SocketType:
+        return self._core.socket_type
+
+    @property
+    def last_endpoint(self) -> bytes:
+        return self._core.last_endpoint
+
+    def fileno(self) -> int:
+        return self._core.fileno()
 
     @property
     def type(self) -> SocketType:  # noqa: A003 - pyzmq's name
@@ -118,7 +135,7 @@ class Socket(SocketBase):
         self.set_hwm(value)
 
     def get_hwm(self) -> int:
-        return self.get(Opt.SNDHWM)  # type: ignore[no-any-return]
+        return self.get(Opt.SNDHWM)
 
     def set_hwm(self, value: int) -> None:
         self.set(Opt.SNDHWM, value)
@@ -127,37 +144,39 @@ class Socket(SocketBase):
     # -- options ------------------------------------------------------------------------------
 
     def set(self, option: int, optval: Any) -> None:
-        self.check_open()
+        core = self._core
+        core.check_open()
         value = check_value(option, optval)
         if option == Opt.SUBSCRIBE or option == Opt.UNSUBSCRIBE:
-            subscribe = getattr(self.routing, "subscribe", None)
+            subscribe = getattr(core.routing, "subscribe", None)
             if subscribe is None:
                 raise ZMQError(errno.EINVAL)
-            self.process_mailbox()
+            core.process_mailbox()
             assert isinstance(value, bytes)
             if option == Opt.SUBSCRIBE:
                 subscribe(value)
             else:
-                self.routing.unsubscribe(value)  # type: ignore[attr-defined]
+                core.routing.unsubscribe(value)
             return
-        self.options.set(option, value)
+        core.options.set(option, value)
 
     setsockopt = set
 
     def get(self, option: int) -> Any:
-        self.check_open()
+        core = self._core
+        core.check_open()
         if option == Opt.EVENTS:
-            return self.events()
+            return core.events()
         if option == Opt.RCVMORE:
             return int(bool(self._recv_frames))
         if option == Opt.FD:
-            return self.signal.fileno()
+            return core.fileno()
         if option == Opt.LAST_ENDPOINT:
-            return self.last_endpoint
+            return core.last_endpoint
         spec = SPECS.get(option)
         if spec is None or not spec.readable:
             raise ZMQError(errno.EINVAL)
-        return self.options.values[option]
+        return core.options.values[option]
 
     getsockopt = get
 
@@ -191,11 +210,11 @@ class Socket(SocketBase):
     # -- endpoints ----------------------------------------------------------------------------
 
     def bind(self, addr: str) -> _EndpointContext:
-        SocketBase.bind(self, addr)
+        self._core.bind(addr)
         return _EndpointContext(self, "bind", addr)
 
     def connect(self, addr: str) -> _EndpointContext:
-        SocketBase.connect(self, addr)
+        self._core.connect(addr)
         return _EndpointContext(self, "connect", addr)
 
     def bind_to_random_port(
@@ -220,6 +239,12 @@ class Socket(SocketBase):
                 return port
         raise ZMQBindError("Could not bind socket to random port.")
 
+    def unbind(self, addr: str) -> None:
+        self._core.unbind(addr)
+
+    def disconnect(self, addr: str) -> None:
+        self._core.disconnect(addr)
+
     # -- sending ------------------------------------------------------------------------------
 
     def send(
@@ -234,19 +259,24 @@ class Socket(SocketBase):
         frame = _as_bytes(data)
         if flags & _SNDMORE:
             if not self._send_frames:
-                self.wait_writable(flags)
+                self._core.wait_writable(flags)
             self._send_frames.append(frame)
         elif self._send_frames:
             frames = self._send_frames
             frames.append(frame)
             object.__setattr__(self, "_send_frames", [])
-            self.send_message(frames, flags)
+            self._send_message(frames, flags)
         else:
-            self.send_message([frame], flags)
+            self._send_message([frame], flags)
         return _DONE if track else None
 
     def send_multipart(
-        self, msg_parts: Sequence[Any], flags: int = 0, copy: bool = True, track: bool = False, **kw: Any
+        self,
+        msg_parts: Sequence[Any],
+        flags: int = 0,
+        copy: bool = True,
+        track: bool = False,
+        **kw: Any,
     ) -> MessageTracker | None:
         frames = [_as_bytes(part) for part in msg_parts]
         if not frames:
@@ -254,24 +284,37 @@ class Socket(SocketBase):
         if self._send_frames:
             frames = self._send_frames + frames
             object.__setattr__(self, "_send_frames", [])
-        self.send_message(frames, flags & ~_SNDMORE)
+        self._send_message(frames, flags & ~_SNDMORE)
         return _DONE if track else None
 
-    def send_string(self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any) -> Any:
+    def send_string(
+        self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any
+    ) -> Any:
         if not isinstance(u, str):
             raise TypeError("str objects only")
         return self.send(u.encode(encoding), flags=flags, copy=copy, **kw)
 
     send_unicode = send_string
 
-    def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL, **kw: Any) -> Any:
+    def send_pyobj(
+        self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL, **kw: Any
+    ) -> Any:
         return self.send(pickle.dumps(obj, protocol), flags=flags, **kw)
 
     def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> Any:
-        send_kwargs = {k: kwargs.pop(k) for k in ("copy", "track", "routing_id", "group") if k in kwargs}
+        send_kwargs = {
+            k: kwargs.pop(k) for k in ("copy", "track", "routing_id", "group") if k in kwargs
+        }
         return self.send(json.dumps(obj, **kwargs).encode("utf-8"), flags=flags, **send_kwargs)
 
-    def send_serialized(self, msg: Any, serialize: Callable[[Any], Sequence[Any]], flags: int = 0, copy: bool = True, **kwargs: Any) -> Any:
+    def send_serialized(
+        self,
+        msg: Any,
+        serialize: Callable[[Any], Sequence[Any]],
+        flags: int = 0,
+        copy: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         return self.send_multipart(serialize(msg), flags=flags, copy=copy, **kwargs)
 
     # -- receiving ----------------------------------------------------------------------------
@@ -281,7 +324,7 @@ class Socket(SocketBase):
         if frames:
             frame = frames.pop(0)
             return frame, bool(frames)
-        message, peer = self.recv_message(flags)
+        message, peer = self._recv_message(flags)
         object.__setattr__(self, "_recv_peer", peer)
         if len(message) == 1:
             return message[0], False
@@ -306,7 +349,7 @@ class Socket(SocketBase):
             frames = [first, *self._recv_frames]
             object.__setattr__(self, "_recv_frames", [])
         else:
-            message, peer = self.recv_message(flags)
+            message, peer = self._recv_message(flags)
             object.__setattr__(self, "_recv_peer", peer)
             frames = list(message)
         if copy:
@@ -315,7 +358,7 @@ class Socket(SocketBase):
         return [self._as_frame(data, i < last) for i, data in enumerate(frames)]
 
     def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
-        return self.recv(flags=flags).decode(encoding)  # type: ignore[no-any-return]
+        return self.recv(flags=flags).decode(encoding)
 
     recv_unicode = recv_string
 
@@ -325,7 +368,9 @@ class Socket(SocketBase):
     def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
         return json.loads(self.recv(flags=flags).decode("utf-8"), **kwargs)
 
-    def recv_serialized(self, deserialize: Callable[[list[Any]], Any], flags: int = 0, copy: bool = True) -> Any:
+    def recv_serialized(
+        self, deserialize: Callable[[list[Any]], Any], flags: int = 0, copy: bool = True
+    ) -> Any:
         return deserialize(self.recv_multipart(flags=flags, copy=copy))
 
     def recv_into(self, buffer: Any, /, *, nbytes: int = 0, flags: int = 0) -> int:
@@ -344,10 +389,10 @@ class Socket(SocketBase):
     def poll(self, timeout: int | None = None, flags: int = PollEvent.POLLIN) -> int:
         if self.closed:
             raise ZMQError(errno.ENOTSUP)
-        return SocketBase.poll(self, timeout, flags)
+        return self._core.poll(timeout, flags)
 
     def close(self, linger: int | None = None) -> None:
-        SocketBase.close(self, linger)
+        self._core.close(linger)
 
     def __enter__(self) -> Socket:
         return self
@@ -356,11 +401,13 @@ class Socket(SocketBase):
         self.close()
 
     def __del__(self) -> None:
-        try:
-            if not self.closed:
-                self.close()
-        except Exception:
-            pass
+        core = self.__dict__.get("_core")
+        if core is not None and not core.closed:
+            warnings.warn(f"unclosed socket {self!r}", ResourceWarning, stacklevel=2)
+            try:
+                core.close()
+            except Exception:
+                pass
 
     def __repr__(self) -> str:
         state = " closed" if self.closed else ""

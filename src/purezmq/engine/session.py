@@ -189,9 +189,8 @@ class Session:
 
     @property
     def _attach_early(self) -> bool:
-        return (
-            self.socket.routing.attach_before_handshake
-            and not self.socket.options.int(Opt.IMMEDIATE)
+        return self.socket.routing.attach_before_handshake and not self.socket.options.int(
+            Opt.IMMEDIATE
         )
 
     def describe(self) -> str:

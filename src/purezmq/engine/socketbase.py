@@ -36,7 +36,9 @@ class SocketBase:
         except ValueError:
             raise ZMQError(errno.EINVAL) from None
         if self.socket_type.name not in ROUTING_BY_TYPE:
-            raise ZMQError(errno.EINVAL, f"socket type {self.socket_type.name} is not supported yet")
+            raise ZMQError(
+                errno.EINVAL, f"socket type {self.socket_type.name} is not supported yet"
+            )
         self.socket_type_name = self.socket_type.name
         self.context = context
         self.options = Options()
@@ -192,7 +194,9 @@ class SocketBase:
         return events
 
     def poll(self, timeout_ms: int | None, flags: int) -> int:
-        deadline = None if timeout_ms is None or timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+        deadline = (
+            None if timeout_ms is None or timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+        )
         while True:
             self.check_open()
             ready = self.events() & flags
@@ -333,4 +337,3 @@ class SocketBase:
 
     def __repr__(self) -> str:
         return f"<SocketBase {self.socket_type_name}>"
-

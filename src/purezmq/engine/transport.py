@@ -94,7 +94,11 @@ class SelectorTransport:
         if not self._buffer:
             # Try to write at once: the usual case, and the one that costs least latency.
             try:
-                sent = self._sock.sendmsg(chunks[:_IOV_MAX]) if len(chunks) > 1 else self._sock.send(chunks[0])
+                sent = (
+                    self._sock.sendmsg(chunks[:_IOV_MAX])
+                    if len(chunks) > 1
+                    else self._sock.send(chunks[0])
+                )
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError as exc:

@@ -70,7 +70,7 @@ class Pong:
     context: bytes = field(default=b"")
 
 
-ConnectionEvent = Union[HandshakeComplete, SubscriptionChange, PeerError, Pong, list]
+ConnectionEvent = Union[HandshakeComplete, SubscriptionChange, PeerError, Pong, list]  # noqa: UP007
 MechanismFactory = Callable[[bool, dict[str, bytes]], Mechanism]
 
 
@@ -129,7 +129,9 @@ class Connection:
             self.send_message([(b"\x01" if subscribe else b"\x00") + topic])
 
     def send_ping(self, ttl_deciseconds: int = 0, context: bytes = b"") -> None:
-        self._outgoing.append(encode_command(cmd.PING, ttl_deciseconds.to_bytes(2, "big") + context))
+        self._outgoing.append(
+            encode_command(cmd.PING, ttl_deciseconds.to_bytes(2, "big") + context)
+        )
 
     def send_error(self, reason: str) -> None:
         self._outgoing.append(encode_command(cmd.ERROR, cmd.encode_error(reason)))
@@ -215,6 +217,8 @@ class Connection:
         peer_type = peer_type_raw.decode("ascii", "replace") if peer_type_raw else ""
         if peer_type not in COMPATIBLE_PEERS.get(self.socket_type, ()):
             self.send_error("Invalid socket type")
-            raise ProtocolError(f"a {self.socket_type} socket cannot talk to a {peer_type or '?'} peer")
+            raise ProtocolError(
+                f"a {self.socket_type} socket cannot talk to a {peer_type or '?'} peer"
+            )
         self.state = State.TRAFFIC
         events.append(HandshakeComplete(peer, self.peer_minor_version, self.mechanism.user_id))

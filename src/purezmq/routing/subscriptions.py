@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 from .pipe import Peer
 
@@ -33,7 +34,7 @@ class Subscriptions:
         self._topics: Counter[bytes] = Counter()
         self._lengths = _LengthIndex()
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[bytes]:
         return iter(self._topics)
 
     def add(self, topic: bytes) -> bool:

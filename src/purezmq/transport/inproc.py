@@ -20,8 +20,8 @@ log = logging.getLogger("purezmq")
 
 def _pipe_hwm(writer: SocketBase, reader: SocketBase | None) -> int:
     send = writer.options.int(Opt.SNDHWM)
-    receive = reader.options.int(Opt.RCVHWM) if reader is not None else writer.options.int(
-        Opt.RCVHWM
+    receive = (
+        reader.options.int(Opt.RCVHWM) if reader is not None else writer.options.int(Opt.RCVHWM)
     )
     return 0 if not send or not receive else send + receive
 

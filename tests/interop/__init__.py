@@ -1,0 +1,1 @@
+"""Interop tests: the library under test (``zmq_impl``) against real libzmq (pyzmq)."""
