@@ -46,8 +46,8 @@ class Context:
         import os
 
         with cls._instance_lock:
-            inst = cls._instance
-            if inst is None or inst.closed or cls._instance_pid != os.getpid():
+            inst = cls.__dict__.get("_instance")
+            if inst is None or inst.closed or cls.__dict__.get("_instance_pid") != os.getpid():
                 inst = cls(io_threads)
                 cls._instance = inst
                 cls._instance_pid = os.getpid()
@@ -165,6 +165,8 @@ class Context:
             self._lock.notify_all()
 
     def _session_started(self, session: Any) -> None:
+        if not session.socket.linger_in_term:
+            return
         with self._lock:
             self._sessions.add(session)
 

@@ -62,6 +62,8 @@ class _EndpointContext:
 class Socket:
     """A pyzmq-compatible socket (zmq.Socket). Not thread-safe, like every ZeroMQ socket."""
 
+    _core_class: type[SocketBase] = SocketBase
+
     def __init__(self, context: Any, socket_type: int, **kwargs: Any) -> None:
         object.__setattr__(self, "_recv_frames", [])
         object.__setattr__(self, "_recv_peer", None)
@@ -70,7 +72,7 @@ class Socket:
         object.__setattr__(self, "copy_threshold", kwargs.get("copy_threshold", 65536))
         # The engine references only the core, so that an unreferenced Socket is collected and
         # closes itself as in pyzmq.
-        core = SocketBase(context, socket_type)
+        core = self._core_class(context, socket_type)
         object.__setattr__(self, "_core", core)
         object.__setattr__(self, "_send_message", core.send_message)
         object.__setattr__(self, "_recv_message", core.recv_message)

@@ -29,8 +29,15 @@ _BATCH = 512
 class StreamEngine:
     """Drives a ``Connection`` over a transport for a session (an asyncio.Protocol in shape)."""
 
-    def __init__(self, session: Session, connection: Connection, handshake_ivl: float) -> None:
+    def __init__(
+        self,
+        session: Session,
+        connection: Connection,
+        handshake_ivl: float,
+        prepare: Any = None,
+    ) -> None:
         self.session = session
+        self._prepare = prepare
         self.connection = connection
         self.transport: Any = None
         self.ready = False
@@ -45,6 +52,8 @@ class StreamEngine:
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
+        if self._prepare is not None:
+            self._prepare(transport)
         self._flush()
         if self._handshake_ivl > 0:
             self._handshake_timer = self.session.loop.call_later(
@@ -171,7 +180,6 @@ class Session:
 
     def __init__(self, socket: SocketBase, endpoint: str, connecter: Any = None) -> None:
         self.socket = socket
-        self.loop = socket.io_loop
         self.endpoint = endpoint
         self.connecter = connecter
         self.socket_type = socket.socket_type_name
@@ -186,6 +194,10 @@ class Session:
         socket.context._session_started(self)
         if connecter is not None and self._attach_early:
             socket.post("attach", self.peer)
+
+    @property
+    def loop(self) -> Any:
+        return self.socket.io_loop
 
     @property
     def _attach_early(self) -> bool:
@@ -210,14 +222,15 @@ class Session:
     # Pipe listener: called from the socket's thread ------------------------------------------
 
     def on_readable(self, pipe: Pipe) -> None:
-        self.loop.call_soon_threadsafe(self.pump_out)
+        self.socket.schedule_io(self.pump_out)
 
     def on_writable(self, pipe: Pipe) -> None:
-        self.loop.call_soon_threadsafe(self._unstall)
+        self.socket.schedule_io(self._unstall)
 
     # I/O thread ------------------------------------------------------------------------------
 
-    def start_engine(self, transport_factory: Any, handshake_ivl: float) -> StreamEngine:
+    def new_engine(self, handshake_ivl: float, prepare: Any = None) -> StreamEngine:
+        """A fresh engine for a new connection; the transport calls its connection_made."""
         options = self.socket.options
         connection = Connection(
             self.socket_type,
@@ -225,9 +238,10 @@ class Session:
             identity=options.bytes(Opt.ROUTING_ID),
             max_message_size=options.int(Opt.MAXMSGSIZE),
         )
-        engine = StreamEngine(self, connection, handshake_ivl)
+        engine = StreamEngine(self, connection, handshake_ivl, prepare)
+        if self.engine is not None:
+            self.engine.abort()
         self.engine = engine
-        transport_factory(engine)
         return engine
 
     def handshake_complete(self, engine: StreamEngine, event: HandshakeComplete) -> None:
@@ -256,7 +270,7 @@ class Session:
 
     def reject(self) -> None:
         """The socket refused this peer (a second PAIR peer, a duplicate routing id)."""
-        self.loop.call_soon_threadsafe(self._reject)
+        self.socket.schedule_io(self._reject)
 
     def _reject(self) -> None:
         log.warning("purezmq: %s socket refused a peer on %s", self.socket_type, self.endpoint)

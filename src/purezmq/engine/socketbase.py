@@ -21,7 +21,6 @@ from ..options import Options
 from ..routing.pipe import Message, Peer, Pipe
 from ..routing.sockets import ROUTING_BY_TYPE, Routing
 from ..transport import address as addr
-from ..transport.inproc import InprocLink
 from ..transport.stream import Connecter, Listener
 from .signaler import Signaler
 
@@ -53,9 +52,23 @@ class SocketBase:
         self.last_endpoint = b""
         context._socket_opened(self)
 
+    listener_class: Any = Listener
+    connecter_class: Any = Connecter
+    #: Whether Context.term waits for this socket's sessions to flush (LINGER).
+    linger_in_term = True
+
     @property
     def io_loop(self) -> Any:
+        """Where this socket's sessions run: the context's I/O thread for blocking sockets."""
         return self.context._io_thread()
+
+    def start_handle(self, handle: Any) -> None:
+        """Start a listener or connecter (the asyncio core may wait for its loop first)."""
+        handle.start()
+
+    def schedule_io(self, callback: Any) -> None:
+        """Run ``callback`` soon on the I/O loop, from any thread."""
+        self.io_loop.call_soon_threadsafe(callback)
 
     # -- mailbox ------------------------------------------------------------------------------
 
@@ -217,7 +230,6 @@ class SocketBase:
         parsed = addr.parse_endpoint(endpoint)
         if parsed.transport == "inproc":
             self.context._inproc.bind(parsed.address, self)
-            self._remember(endpoint, "inproc")
             return endpoint
         if parsed.transport == "tcp":
             family, sockaddr = addr.resolve_tcp_bind(
@@ -234,7 +246,7 @@ class SocketBase:
                 sock.close()
                 raise addr.endpoint_error(exc.errno or errno.EINVAL, endpoint) from None
             actual = addr.tcp_endpoint_text(family, sock.getsockname())
-            listener = Listener(self, sock, actual)
+            listener = self.listener_class(self, sock, actual)
         else:
             path, shown = addr.ipc_path(endpoint, parsed.address)
             sock = stdsocket.socket(stdsocket.AF_UNIX, stdsocket.SOCK_STREAM)
@@ -247,11 +259,11 @@ class SocketBase:
                 sock.close()
                 raise addr.ipc_bind_error(exc, endpoint, parsed.address) from None
             actual = f"ipc://{shown}"
-            listener = Listener(self, sock, actual, path)
+            listener = self.listener_class(self, sock, actual, path)
         self._remember(actual, listener)
         if actual != endpoint:
             self.endpoints.setdefault(endpoint, []).append(listener)
-        listener.start()
+        self.start_handle(listener)
         return actual
 
     def connect(self, endpoint: str) -> None:
@@ -261,9 +273,9 @@ class SocketBase:
             link = self.context._inproc.connect(parsed.address, self)
             self._remember(endpoint, link)
             return
-        connecter = Connecter(self, parsed)
+        connecter = self.connecter_class(self, parsed)
         self._remember(endpoint, connecter)
-        connecter.start()
+        self.start_handle(connecter)
 
     def _remember(self, endpoint: str, handle: Any) -> None:
         self.endpoints.setdefault(endpoint, []).append(handle)
@@ -277,7 +289,7 @@ class SocketBase:
                 raise ZMQError(errno.ENOENT)
             self._forget(endpoint)
             return
-        handles = [h for h in self.endpoints.get(endpoint, []) if isinstance(h, Listener)]
+        handles = [h for h in self.endpoints.get(endpoint, []) if h.role == "listener"]
         if not handles:
             raise ZMQError(errno.ENOENT)
         for listener in handles:
@@ -286,9 +298,7 @@ class SocketBase:
 
     def disconnect(self, endpoint: str) -> None:
         self.check_open()
-        handles = [
-            h for h in self.endpoints.get(endpoint, []) if isinstance(h, (Connecter, InprocLink))
-        ]
+        handles = [h for h in self.endpoints.get(endpoint, []) if h.role in ("connecter", "inproc")]
         if not handles:
             raise ZMQError(errno.ENOENT)
         for handle in handles:
@@ -305,11 +315,11 @@ class SocketBase:
                 del self.endpoints[key]
 
     def _close_handle(self, handle: Any, linger_ms: int) -> None:
-        if isinstance(handle, Listener):
+        if handle.role == "listener":
             handle.close(linger_ms, sessions_too=True)
-        elif isinstance(handle, Connecter):
+        elif handle.role == "connecter":
             handle.close(linger_ms)
-        elif isinstance(handle, InprocLink):
+        elif handle.role == "inproc":
             handle.close_from(self)
 
     # -- closing ------------------------------------------------------------------------------
@@ -325,7 +335,7 @@ class SocketBase:
         seen: set[int] = set()
         for handles in self.endpoints.values():
             for handle in handles:
-                if id(handle) not in seen and handle != "inproc":
+                if id(handle) not in seen:
                     seen.add(id(handle))
                     self._close_handle(handle, linger_ms)
         self.endpoints.clear()

@@ -36,6 +36,8 @@ def _metadata(socket: SocketBase) -> dict[str, bytes]:
 class InprocLink:
     """One inproc connection: the connecting socket's peer and (once bound) the binder's."""
 
+    role = "inproc"
+
     def __init__(self, registry: InprocRegistry, name: str, connecter: SocketBase) -> None:
         self.registry = registry
         self.name = name

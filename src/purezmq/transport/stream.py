@@ -21,7 +21,6 @@ log = logging.getLogger("purezmq")
 
 def tune_socket(sock: socket.socket, socket_base: SocketBase) -> None:
     options = socket_base.options
-    sock.setblocking(False)
     if sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         keepalive = options.int(Opt.TCP_KEEPALIVE)
@@ -41,20 +40,19 @@ def tune_socket(sock: socket.socket, socket_base: SocketBase) -> None:
             sock.setsockopt(socket.SOL_SOCKET, level_name, value)
 
 
-def _handshake_ivl(socket_base: SocketBase) -> float:
+def handshake_ivl(socket_base: SocketBase) -> float:
     return socket_base.options.int(Opt.HANDSHAKE_IVL) / 1000
 
 
 def serve(session: Session, sock: socket.socket) -> None:
     """Run a ZMTP engine for ``session`` over a connected socket (in the I/O thread)."""
-    loop = session.loop
-    session.start_engine(
-        lambda engine: SelectorTransport(loop, sock, engine), _handshake_ivl(session.socket)
-    )
+    SelectorTransport(session.loop, sock, session.new_engine(handshake_ivl(session.socket)))
 
 
 class Listener:
     """A bound tcp or ipc socket; each accepted connection gets its own session."""
+
+    role = "listener"
 
     def __init__(self, socket_base: SocketBase, sock: socket.socket, endpoint: str, path: str = ""):
         self.socket_base = socket_base
@@ -81,6 +79,7 @@ class Listener:
             except OSError as exc:
                 log.warning("purezmq: accept on %s failed: %s", self.endpoint, exc)
                 return
+            conn.setblocking(False)
             tune_socket(conn, self.socket_base)
             if self.socket_base.closed:
                 conn.close()
@@ -111,6 +110,8 @@ class Listener:
 
 class Connecter:
     """Connects a session to its endpoint, and again after each failure or disconnection."""
+
+    role = "connecter"
 
     def __init__(self, socket_base: SocketBase, endpoint: addr.Endpoint) -> None:
         self.socket_base = socket_base
@@ -152,6 +153,7 @@ class Connecter:
             return
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
+            sock.setblocking(False)
             tune_socket(sock, self.socket_base)
             if self.endpoint.transport == "tcp" and self.source:
                 source_host, _, source_port = self.source.rpartition(":")

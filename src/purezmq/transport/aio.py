@@ -1,0 +1,180 @@
+"""Listeners and reconnecting connecters for tcp and ipc on an asyncio event loop.
+
+Only portable loop APIs are used (create_server/create_connection with their unix variants), so
+the engine runs on the default loop, on uvloop, and on loops without add_reader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from typing import TYPE_CHECKING, Any
+
+from ..constants import SocketOption as Opt
+from ..engine.session import Session
+from . import address as addr
+from .stream import handshake_ivl, tune_socket
+
+if TYPE_CHECKING:
+    from ..engine.socketbase import SocketBase
+
+log = logging.getLogger("purezmq")
+
+
+class AsyncListener:
+    role = "listener"
+
+    def __init__(self, socket_base: SocketBase, sock: socket.socket, endpoint: str, path: str = ""):
+        self.socket_base = socket_base
+        self.sock = sock
+        self.endpoint = endpoint
+        self.path = path
+        self.sessions: set[Session] = set()
+        self.closed = False
+        self._server: asyncio.AbstractServer | None = None
+        self._task: asyncio.Task[None] | None = None
+        sock.setblocking(False)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self.socket_base.io_loop
+
+    def start(self) -> None:
+        self._task = self.loop.create_task(self._serve())
+
+    async def _serve(self) -> None:
+        if self.sock.family == socket.AF_UNIX:
+            server = await self.loop.create_unix_server(self._new_engine, sock=self.sock)
+        else:
+            server = await self.loop.create_server(self._new_engine, sock=self.sock)
+        if self.closed:
+            server.close()
+        self._server = server
+
+    def _new_engine(self) -> Any:
+        session = Session(self.socket_base, self.endpoint)
+        session.listener = self
+        self.sessions.add(session)
+        return session.new_engine(
+            handshake_ivl(self.socket_base), prepare=_prepare_for(self.socket_base)
+        )
+
+    def close(self, linger_ms: int, sessions_too: bool) -> None:
+        self.closed = True
+        if self._server is not None:
+            self._server.close()
+        elif self._task is not None and not self._task.done():
+            self._task.cancel()
+            self.sock.close()
+        else:
+            self.sock.close()
+        if self.path and not self.path.startswith("\0"):
+            import os
+
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+        if sessions_too:
+            for session in list(self.sessions):
+                session.close(linger_ms)
+
+
+def _prepare_for(socket_base: SocketBase) -> Any:
+    """Set the socket options on an asyncio transport's socket once it is connected."""
+
+    def prepare(transport: Any) -> None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                tune_socket(sock, socket_base)
+            except (OSError, TypeError, AttributeError, ValueError):
+                pass
+
+    return prepare
+
+
+class AsyncConnecter:
+    role = "connecter"
+
+    def __init__(self, socket_base: SocketBase, endpoint: addr.Endpoint) -> None:
+        self.socket_base = socket_base
+        self.endpoint = endpoint
+        options = socket_base.options
+        self.reconnect_ivl = options.int(Opt.RECONNECT_IVL)
+        self.reconnect_ivl_max = options.int(Opt.RECONNECT_IVL_MAX)
+        self._current_ivl = self.reconnect_ivl
+        self.ipv6 = bool(options.int(Opt.IPV6))
+        if endpoint.transport == "tcp":
+            self.host, self.port, self.source = addr.parse_tcp_connect(
+                str(endpoint), endpoint.address
+            )
+        else:
+            self.path, _ = addr.ipc_path(str(endpoint), endpoint.address)
+        self._task: asyncio.Task[None] | None = None
+        self._timer: Any = None
+        self.stopped = False
+        self.session = Session(socket_base, str(endpoint), connecter=self)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self.socket_base.io_loop
+
+    def start(self) -> None:
+        self._attempt()
+
+    def _attempt(self) -> None:
+        self._timer = None
+        if not self.stopped:
+            self._task = self.loop.create_task(self._connect())
+
+    async def _connect(self) -> None:
+        session = self.session
+        ivl = handshake_ivl(self.socket_base)
+        prepare = _prepare_for(self.socket_base)
+
+        def factory() -> Any:
+            return session.new_engine(ivl, prepare=prepare)
+
+        try:
+            if self.endpoint.transport == "ipc":
+                await self.loop.create_unix_connection(factory, self.path)
+            else:
+                family = 0 if self.ipv6 or ":" in self.host else socket.AF_INET
+                local = None
+                if self.source:
+                    host, _, port = self.source.rpartition(":")
+                    local = (host.strip("[]") or "0.0.0.0", int(port or 0))
+                await self.loop.create_connection(
+                    factory, self.host, self.port, family=family, local_addr=local
+                )
+        except asyncio.CancelledError:
+            raise
+        except (OSError, ValueError, UnicodeError) as exc:
+            log.debug("purezmq: connecting to %s failed: %s", self.endpoint, exc)
+            self._retry()
+            return
+        self._current_ivl = self.reconnect_ivl
+
+    def _retry(self) -> None:
+        if self.stopped or self.reconnect_ivl < 0:
+            return
+        delay = self._current_ivl
+        if self.reconnect_ivl_max > self.reconnect_ivl:
+            self._current_ivl = min(self._current_ivl * 2, self.reconnect_ivl_max)
+        self._timer = self.loop.call_later(delay / 1000, self._attempt)
+
+    def connection_lost(self) -> None:
+        self._retry()
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def close(self, linger_ms: int) -> None:
+        self.session.close(linger_ms)
