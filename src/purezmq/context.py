@@ -6,10 +6,10 @@ import errno
 import threading
 from typing import Any, ClassVar, TypeVar
 
-from .constants import ContextOption, SocketOption
+from .constants import ContextOption, Errno, SocketOption
 from .engine.iothread import IOThread
 from .engine.socketbase import SocketBase
-from .error import ZMQError
+from .error import ZMQError, zmq_error
 from .options import Options, check_value
 from .transport.inproc import InprocRegistry
 
@@ -64,8 +64,10 @@ class Context:
         return Socket
 
     def socket(self, socket_type: int, socket_class: type | None = None, **kwargs: Any) -> Any:
-        if self._closed or self._terminated:
-            raise ZMQError(errno.EFAULT if self._closed else 156384765)
+        if self._closed:
+            raise ZMQError(errno.ENOTSUP)
+        if self._terminated:
+            raise zmq_error(Errno.ETERM)
         cls = socket_class or self._socket_class
         sock = cls(self, socket_type, **kwargs)
         return sock

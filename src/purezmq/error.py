@@ -8,6 +8,7 @@ import os
 from .constants import Errno
 
 _ZMQ_MESSAGES = {
+    Errno.EHOSTUNREACH: "Host unreachable",
     Errno.EFSM: "Operation cannot be accomplished in current state",
     Errno.ENOCOMPATPROTO: "The protocol is not compatible with the socket type",
     Errno.ETERM: "Context was terminated",

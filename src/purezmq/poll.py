@@ -47,13 +47,13 @@ def zmq_poll(sockets: list[tuple[Any, int]], timeout: float | None = None) -> li
                 wait_ms = _remaining_ms(deadline)
                 for fd in watch:
                     poller.register(fd, _select.POLLIN)
-            raw_by_fd = {fd: (item, mask) for item, fd, mask in raw}
+            masks = {fd: mask for _, fd, mask in raw}
             for fd, revents in poller.poll(wait_ms):
-                if fd in raw_by_fd:
-                    item, mask = raw_by_fd[fd]
-                    events = _from_select(revents) & (mask | POLLERR)
+                if fd in masks:
+                    # pyzmq reports raw items by their file descriptor number.
+                    events = _from_select(revents) & (masks[fd] | POLLERR)
                     if events:
-                        ready.append((item, events))
+                        ready.append((fd, events))
             if ready:
                 return ready
         elif ready:
@@ -145,8 +145,13 @@ def select(
             masks[item] = masks.get(item, 0) | flag
     ms = None if timeout is None else timeout * 1000
     ready = dict(zmq_poll(list(masks.items()), ms))
+
+    def events(item: Any) -> int:
+        key = item if isinstance(getattr(item, "_core", item), SocketBase) else _fd_of(item)
+        return ready.get(key, 0)
+
     return (
-        [s for s in rlist if ready.get(s, 0) & POLLIN],
-        [s for s in wlist if ready.get(s, 0) & POLLOUT],
-        [s for s in xlist if ready.get(s, 0) & POLLERR],
+        [s for s in rlist if events(s) & POLLIN],
+        [s for s in wlist if events(s) & POLLOUT],
+        [s for s in xlist if events(s) & POLLERR],
     )

@@ -272,10 +272,14 @@ class SocketBase:
         if parsed.transport == "inproc":
             link = self.context._inproc.connect(parsed.address, self)
             self._remember(endpoint, link)
+            self.process_mailbox()
             return
         connecter = self.connecter_class(self, parsed)
         self._remember(endpoint, connecter)
         self.start_handle(connecter)
+        # libzmq attaches a connecter's pipe inside connect(): a SUB's subscriptions are queued
+        # for the peer right away, not at the socket's next call.
+        self.process_mailbox()
 
     def _remember(self, endpoint: str, handle: Any) -> None:
         self.endpoints.setdefault(endpoint, []).append(handle)
@@ -318,6 +322,11 @@ class SocketBase:
         if handle.role == "listener":
             handle.close(linger_ms, sessions_too=True)
         elif handle.role == "connecter":
+            # Like libzmq, stop routing to the peer at once; the session flushes what is queued.
+            peer = handle.session.peer
+            if peer.attached and not peer.detached:
+                peer.detached = True
+                self.routing.detach(peer)
             handle.close(linger_ms)
         elif handle.role == "inproc":
             handle.close_from(self)

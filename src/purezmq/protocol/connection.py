@@ -155,6 +155,8 @@ class Connection:
             if self.state is State.GREETING:
                 return events
         for flags, body in self._decoder.feed(data):
+            if self.state is State.CLOSED:
+                break  # The peer sent ERROR: whatever follows it is not for us.
             if flags & COMMAND:
                 self._receive_command(body, events)
             elif self.state is not State.TRAFFIC:

@@ -55,3 +55,6 @@ def check_signature(data: bytes) -> None:
         raise ProtocolError(f"not a ZMTP greeting (first byte {data[0]:#04x})")
     if len(data) >= 10 and not data[9] & 1:
         raise ProtocolError("not a ZMTP 3 greeting (ZMTP 1.0 peer or garbage)")
+    if len(data) >= 11 and data[10] < MAJOR_VERSION:
+        # A ZMTP 2.0 peer sends this much and then waits for us: refuse it now.
+        raise ProtocolError(f"unsupported ZMTP version {data[10]} (3.0 or later needed)")

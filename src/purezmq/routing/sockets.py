@@ -163,6 +163,8 @@ class Pair(Routing):
     def __init__(self, options: RoutingOptions) -> None:
         super().__init__(options)
         self.peer: Peer | None = None
+        # A peer that went away with messages still queued: they are delivered first.
+        self._departed: Peer | None = None
 
     def accepts(self, peer: Peer) -> bool:
         return self.peer is None or self.peer is peer
@@ -174,11 +176,19 @@ class Pair(Routing):
     def detach(self, peer: Peer) -> None:
         if self.peer is peer:
             self.peer = None
+            if peer.inbound.peek():
+                self._departed = peer
 
     def send(self, message: Message) -> bool:
         return self.peer is not None and self.peer.outbound.write(message)
 
     def _fetch(self) -> tuple[Message, Peer] | None:
+        departed = self._departed
+        if departed is not None:
+            message = departed.inbound.read()
+            if message is not None:
+                return message, departed
+            self._departed = None
         peer = self.peer
         if peer is None:
             return None
@@ -320,7 +330,8 @@ class Router(_FairQueued):
 
     def attach(self, peer: Peer) -> None:
         routing_id = peer.metadata.get("Identity", b"")
-        if not routing_id:
+        while not routing_id or routing_id in self.peers:
+            # Generated ids start with a zero byte, as in libzmq; skip any a peer announced.
             routing_id = b"\x00" + struct.pack(">I", self._next_id)
             self._next_id = (self._next_id + 1) & 0xFFFFFFFF
         peer.routing_id = routing_id
