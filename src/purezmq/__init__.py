@@ -46,6 +46,26 @@ VERSION = __version__
 _LIBZMQ_VERSION = (4, 3, 5)
 
 
+def curve_keypair() -> tuple[bytes, bytes]:
+    """A new CURVE key pair as (public, secret), each 40 Z85 characters (needs PyNaCl)."""
+    from .protocol.mechanisms.curve import _sodium
+    from .utils import z85
+
+    public, secret = _sodium().crypto_box_keypair()
+    return z85.encode(public), z85.encode(secret)
+
+
+def curve_public(secret_key: bytes) -> bytes:
+    """The Z85 public key of a Z85 (or raw 32-byte) secret key (needs PyNaCl)."""
+    from .protocol.mechanisms.curve import _sodium
+    from .utils import z85
+
+    if isinstance(secret_key, str):
+        secret_key = secret_key.encode("ascii")
+    raw = z85.decode(secret_key) if len(secret_key) == 40 else secret_key
+    return z85.encode(_sodium().crypto_scalarmult_base(raw))
+
+
 def zmq_version_info() -> tuple[int, int, int]:
     return _LIBZMQ_VERSION
 
@@ -63,7 +83,13 @@ def pyzmq_version() -> str:
 
 
 def has(capability: str) -> bool:
-    return capability in ("ipc",)
+    if capability == "curve":
+        try:
+            import nacl.bindings  # noqa: F401
+        except ImportError:
+            return False
+        return True
+    return capability in ("ipc", "plain")
 
 
 def zmq_errno() -> int:
@@ -103,6 +129,8 @@ __all__ = [
     "ZMQError",
     "ZMQVersionError",
     "constants",
+    "curve_keypair",
+    "curve_public",
     "has",
     "pyzmq_version",
     "pyzmq_version_info",

@@ -31,6 +31,7 @@ class Context:
         self._closed = False
         self._io: IOThread | None = None
         self._inproc = InprocRegistry()
+        self._zap: Any = None
         self._socket_defaults = Options()
         self._context_options: dict[int, int] = {
             ContextOption.IO_THREADS: io_threads,
@@ -156,6 +157,15 @@ class Context:
                     self._io = IOThread()
                 io = self._io
         return io
+
+    def _zap_client(self) -> Any:
+        if self._zap is None:
+            from .engine.zap import ZapClient
+
+            with self._lock:
+                if self._zap is None:
+                    self._zap = ZapClient(self._inproc)
+        return self._zap
 
     def _socket_opened(self, sock: SocketBase) -> None:
         with self._lock:

@@ -6,6 +6,7 @@ import builtins
 import errno
 from dataclasses import dataclass
 
+from .constants import SecurityMechanism
 from .constants import SocketOption as Opt
 from .error import OptionTypeError, ZMQError
 from .routing.sockets import RoutingOptions
@@ -56,6 +57,15 @@ SPECS: dict[int, OptionSpec] = {
     Opt.TCP_KEEPALIVE_INTVL: _int(-1),
     Opt.CONNECT_TIMEOUT: _int(0, 0),
     Opt.TOS: _int(0, 0),
+    Opt.PLAIN_SERVER: _flag(),
+    Opt.PLAIN_USERNAME: OptionSpec("bytes", b""),
+    Opt.PLAIN_PASSWORD: OptionSpec("bytes", b""),
+    Opt.CURVE_SERVER: _flag(),
+    Opt.CURVE_PUBLICKEY: OptionSpec("bytes", b""),
+    Opt.CURVE_SECRETKEY: OptionSpec("bytes", b""),
+    Opt.CURVE_SERVERKEY: OptionSpec("bytes", b""),
+    Opt.ZAP_DOMAIN: OptionSpec("bytes", b""),
+    Opt.ZAP_ENFORCE_DOMAIN: _flag(),
     Opt.SUBSCRIBE: OptionSpec("bytes", b"", readable=False),
     Opt.UNSUBSCRIBE: OptionSpec("bytes", b"", readable=False),
     # Read-only, computed by the socket.
@@ -66,6 +76,26 @@ SPECS: dict[int, OptionSpec] = {
     Opt.LAST_ENDPOINT: OptionSpec("bytes", b"", writable=False),
     Opt.MECHANISM: OptionSpec("int", 0, writable=False),
 }
+
+
+_CURVE_KEYS = (Opt.CURVE_PUBLICKEY, Opt.CURVE_SECRETKEY, Opt.CURVE_SERVERKEY)
+_SECURITY = (Opt.CURVE_SERVER, *_CURVE_KEYS)
+
+
+def _curve_key(data: bytes) -> bytes:
+    """CURVE keys are given as 32 raw bytes or 40 Z85 characters; kept raw."""
+    from .protocol.mechanisms.curve import _sodium
+    from .utils import z85
+
+    _sodium()  # A clear ImportError naming the extra when PyNaCl is missing.
+    if len(data) == 32:
+        return data
+    if len(data) == 40:
+        try:
+            return z85.decode(data)
+        except ValueError:
+            raise ZMQError(errno.EINVAL) from None
+    raise ZMQError(errno.EINVAL)
 
 
 def check_value(option: int, value: object) -> int | bytes:
@@ -79,6 +109,10 @@ def check_value(option: int, value: object) -> int | bytes:
         if not isinstance(value, (bytes, bytearray, memoryview)):
             raise OptionTypeError(f"expected bytes, got: {value!r}")
         data = bytes(value)
+        if option in _CURVE_KEYS:
+            return _curve_key(data)
+        if option in (Opt.PLAIN_USERNAME, Opt.PLAIN_PASSWORD) and len(data) > 255:
+            raise ZMQError(errno.EINVAL)
         if option == Opt.ROUTING_ID and not 0 < len(data) < 256:
             raise ZMQError(errno.EINVAL)
         return data
@@ -89,11 +123,18 @@ def check_value(option: int, value: object) -> int | bytes:
     number = int(value)
     if number < spec.minimum or (spec.maximum is not None and number > spec.maximum):
         raise ZMQError(errno.EINVAL)
+    if option == Opt.CURVE_SERVER:
+        from .protocol.mechanisms.curve import _sodium
+
+        _sodium()
     return number
 
 
 class Options(RoutingOptions):
     """The stored option values of one socket (or a context's defaults for new sockets)."""
+
+    #: Which end of a PLAIN or CURVE handshake this socket plays.
+    as_server = False
 
     def __init__(self) -> None:
         self.values: dict[int, int | bytes] = {
@@ -114,6 +155,19 @@ class Options(RoutingOptions):
             self.values[Opt.IPV4ONLY] = 0 if value else 1
         elif option == Opt.IPV4ONLY:
             self.values[Opt.IPV6] = 0 if value else 1
+        elif option == Opt.PLAIN_SERVER:
+            self._mechanism(SecurityMechanism.PLAIN if value else SecurityMechanism.NULL, value)
+        elif option in (Opt.PLAIN_USERNAME, Opt.PLAIN_PASSWORD):
+            self._mechanism(SecurityMechanism.PLAIN if value else SecurityMechanism.NULL, 0)
+        elif option == Opt.CURVE_SERVER:
+            self._mechanism(SecurityMechanism.CURVE, value)
+        elif option == Opt.CURVE_SERVERKEY:
+            self._mechanism(SecurityMechanism.CURVE, 0)
+
+    def _mechanism(self, mechanism: int, as_server: object) -> None:
+        """libzmq's rule: the last security option set decides the mechanism and the role."""
+        self.values[Opt.MECHANISM] = int(mechanism)
+        self.as_server = bool(as_server)
 
     def int(self, option: builtins.int) -> builtins.int:
         value = self.values[option]
@@ -128,3 +182,5 @@ class Options(RoutingOptions):
     def copy_from(self, other: Options) -> None:
         for option, value in other.values.items():
             self.set(option, value)
+        self.values[Opt.MECHANISM] = other.values[Opt.MECHANISM]
+        self.as_server = other.as_server

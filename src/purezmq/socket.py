@@ -15,6 +15,7 @@ from .engine.socketbase import SocketBase
 from .error import ZMQBindError, ZMQError
 from .frame import Frame, MessageTracker
 from .options import SPECS, check_value
+from .utils import z85
 
 Opt = SocketOption
 _NOBLOCK = Flag.DONTWAIT
@@ -175,6 +176,10 @@ class Socket:
             return core.fileno()
         if option == Opt.LAST_ENDPOINT:
             return core.last_endpoint
+        if option in (Opt.CURVE_PUBLICKEY, Opt.CURVE_SECRETKEY, Opt.CURVE_SERVERKEY):
+            key = core.options.values[option]
+            assert isinstance(key, bytes)
+            return z85.encode(key) if key else key
         spec = SPECS.get(option)
         if spec is None or not spec.readable:
             raise ZMQError(errno.EINVAL)

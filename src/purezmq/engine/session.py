@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..constants import SocketOption as Opt
 from ..protocol import Connection, HandshakeComplete, PeerError, ProtocolError, SubscriptionChange
+from ..protocol.mechanisms import AuthRequest
 from ..routing.pipe import Message, Peer, Pipe
 from ..routing.sockets import HICCUP
+from .security import authenticate, mechanism_for
 
 if TYPE_CHECKING:
     from .socketbase import SocketBase
@@ -66,6 +68,22 @@ class StreamEngine:
         except ProtocolError as exc:
             self.fail(f"protocol error from {self.session.describe()}: {exc}")
             return
+        self._handle(events)
+
+    def auth_reply(
+        self, status: bytes, text: str, user_id: bytes, metadata: dict[str, bytes]
+    ) -> None:
+        if self.closed:
+            return
+        try:
+            events = self.connection.authentication_result(status, text, user_id, metadata)
+        except ProtocolError as exc:
+            self.fail(f"{self.session.describe()} refused by authentication: {status!r} {text}")
+            del exc
+            return
+        self._handle(events)
+
+    def _handle(self, events: list[Any]) -> None:
         inbound: list[Message] = []
         for event in events:
             if type(event) is list:
@@ -77,6 +95,10 @@ class StreamEngine:
             elif isinstance(event, PeerError):
                 self.fail(f"peer {self.session.describe()} sent ERROR: {event.reason}")
                 return
+            elif isinstance(event, AuthRequest):
+                address = self.transport.get_extra_info("peername") if self.transport else None
+                host = str(address[0]).encode() if isinstance(address, tuple) else b""
+                authenticate(self.session.socket, event, host, self.auth_reply)
         if inbound:
             self.deliver(inbound)
         self._flush()
@@ -232,10 +254,12 @@ class Session:
     def new_engine(self, handshake_ivl: float, prepare: Any = None) -> StreamEngine:
         """A fresh engine for a new connection; the transport calls its connection_made."""
         options = self.socket.options
+        mechanism, as_server = mechanism_for(options)
         connection = Connection(
             self.socket_type,
-            as_server=False,
+            as_server=as_server,
             identity=options.bytes(Opt.ROUTING_ID),
+            mechanism=mechanism,
             max_message_size=options.int(Opt.MAXMSGSIZE),
         )
         engine = StreamEngine(self, connection, handshake_ivl, prepare)

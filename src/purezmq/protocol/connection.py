@@ -16,7 +16,7 @@ from . import commands as cmd
 from .errors import ProtocolError
 from .frames import COMMAND, MORE, FrameDecoder, encode_command, encode_message
 from .greeting import GREETING_SIZE, MAJOR_VERSION, MINOR_VERSION, Greeting, check_signature
-from .mechanisms import Mechanism, NullMechanism
+from .mechanisms import AuthRequest, HandshakeRefused, Mechanism, NullMechanism
 
 #: Which peer socket types each socket type accepts (RFC 37 and zmq_socket(3)).
 COMPATIBLE_PEERS: dict[str, frozenset[str]] = {
@@ -70,7 +70,9 @@ class Pong:
     context: bytes = field(default=b"")
 
 
-ConnectionEvent = Union[HandshakeComplete, SubscriptionChange, PeerError, Pong, list]  # noqa: UP007
+ConnectionEvent = Union[  # noqa: UP007
+    HandshakeComplete, SubscriptionChange, PeerError, Pong, AuthRequest, list
+]
 MechanismFactory = Callable[[bool, dict[str, bytes]], Mechanism]
 
 
@@ -99,6 +101,9 @@ class Connection:
         self._greeting_buffer = b""
         self._decoder = FrameDecoder(max_message_size)
         self._frames: list[bytes] = []
+        self._encrypting = False
+        self._auth_asked = False
+        self._pending_events: list[ConnectionEvent] = []
         self._outgoing: list[bytes] = [
             Greeting(MAJOR_VERSION, MINOR_VERSION, self.mechanism.name, as_server).encode()
         ]
@@ -118,13 +123,28 @@ class Connection:
     def send_message(self, frames: list[bytes]) -> None:
         if self.state is not State.TRAFFIC:
             raise RuntimeError("messages can only be sent after the handshake")
-        encode_message(frames, self._outgoing)
+        if self._encrypting:
+            last = len(frames) - 1
+            encode = self.mechanism.encode
+            encode_message(
+                [encode(MORE if i < last else 0, body) for i, body in enumerate(frames)],
+                self._outgoing,
+                single=True,
+            )
+        else:
+            encode_message(frames, self._outgoing)
+
+    def _send_command(self, name: bytes, data: bytes) -> None:
+        if self._encrypting:
+            body = self.mechanism.encode(COMMAND, bytes((len(name),)) + name + data)
+            encode_message([body], self._outgoing)
+        else:
+            self._outgoing.append(encode_command(name, data))
 
     def send_subscription(self, topic: bytes, subscribe: bool) -> None:
         """SUBSCRIBE/CANCEL as commands for ZMTP 3.1 peers, as data frames for 3.0 peers."""
         if self.peer_minor_version >= 1:
-            name = cmd.SUBSCRIBE if subscribe else cmd.CANCEL
-            self._outgoing.append(encode_command(name, topic))
+            self._send_command(cmd.SUBSCRIBE if subscribe else cmd.CANCEL, topic)
         else:
             self.send_message([(b"\x01" if subscribe else b"\x00") + topic])
 
@@ -144,19 +164,51 @@ class Connection:
             raise ProtocolError("connection already failed")
         try:
             return self._receive(data)
+        except HandshakeRefused as exc:
+            self._refuse(exc)
+            raise
         except ProtocolError:
             self.state = State.CLOSED
             raise
+
+    def authentication_result(
+        self,
+        status: bytes,
+        text: str = "",
+        user_id: bytes = b"",
+        metadata: dict[str, bytes] | None = None,
+    ) -> list[ConnectionEvent]:
+        """The application's answer to an AuthRequest event (ZAP status code, e.g. b"200")."""
+        events: list[ConnectionEvent] = []
+        try:
+            replies = self.mechanism.auth_result(status, text, user_id, metadata or {})
+        except HandshakeRefused as exc:
+            self._refuse(exc)
+            raise
+        for name, data in replies:
+            self._outgoing.append(encode_command(name, data))
+        if self.mechanism.ready and self.state is State.HANDSHAKE:
+            self._finish_handshake(events)
+        return events
+
+    def _refuse(self, exc: HandshakeRefused) -> None:
+        if exc.tell_peer:
+            self.send_error(exc.reason)
+        self.state = State.CLOSED
 
     def _receive(self, data: bytes) -> list[ConnectionEvent]:
         events: list[ConnectionEvent] = []
         if self.state is State.GREETING:
             data = self._receive_greeting(data)
+            events.extend(self._pending_events)
+            self._pending_events.clear()
             if self.state is State.GREETING:
                 return events
         for flags, body in self._decoder.feed(data):
             if self.state is State.CLOSED:
                 break  # The peer sent ERROR: whatever follows it is not for us.
+            if self._encrypting and not (flags & COMMAND and body[:6] == b"\x05ERROR"):
+                flags, body = self.mechanism.decode(body)
             if flags & COMMAND:
                 self._receive_command(body, events)
             elif self.state is not State.TRAFFIC:
@@ -178,6 +230,7 @@ class Connection:
         if len(self._greeting_buffer) < GREETING_SIZE:
             return b""
         greeting = Greeting.decode(self._greeting_buffer)
+        # The peer's as-server bit is not checked: libzmq leaves it clear even for a PLAIN server.
         if greeting.mechanism != self.mechanism.name:
             self.send_error("security mechanism mismatch")
             raise ProtocolError(
@@ -188,13 +241,22 @@ class Connection:
         self.state = State.HANDSHAKE
         for name, command_data in self.mechanism.start():
             self._outgoing.append(encode_command(name, command_data))
+        self._pending_events.extend(self._auth_events())
         return data[needed:]
+
+    def _auth_events(self) -> list[ConnectionEvent]:
+        request = self.mechanism.auth_request
+        if request is None or self._auth_asked:
+            return []
+        self._auth_asked = True
+        return [request]
 
     def _receive_command(self, body: bytes, events: list[ConnectionEvent]) -> None:
         name, data = cmd.split_command(body)
         if self.state is State.HANDSHAKE:
             for reply_name, reply_data in self.mechanism.receive(name, data):
                 self._outgoing.append(encode_command(reply_name, reply_data))
+            events.extend(self._auth_events())
             if self.mechanism.ready:
                 self._finish_handshake(events)
             return
@@ -205,7 +267,7 @@ class Connection:
         elif name == cmd.PING:
             if len(data) < 2:
                 raise ProtocolError("malformed PING")
-            self._outgoing.append(encode_command(cmd.PONG, data[2:18]))
+            self._send_command(cmd.PONG, data[2:18])
         elif name == cmd.PONG:
             events.append(Pong(data))
         elif name == cmd.ERROR:
@@ -223,4 +285,9 @@ class Connection:
                 f"a {self.socket_type} socket cannot talk to a {peer_type or '?'} peer"
             )
         self.state = State.TRAFFIC
-        events.append(HandshakeComplete(peer, self.peer_minor_version, self.mechanism.user_id))
+        self._encrypting = self.mechanism.encrypts
+        properties = dict(peer)
+        properties.update(self.mechanism.zap_properties)
+        events.append(
+            HandshakeComplete(properties, self.peer_minor_version, self.mechanism.user_id)
+        )

@@ -22,7 +22,7 @@ def frame_header(flags: int, size: int) -> bytes:
     return bytes((flags | LONG,)) + _LONG_SIZE.pack(size)
 
 
-def encode_message(frames: list[bytes], chunks: list[bytes]) -> None:
+def encode_message(frames: list[bytes], chunks: list[bytes], single: bool = False) -> None:
     """Append the wire form of a multipart message to ``chunks``.
 
     Small frames are joined into one chunk; a large body is appended as it is, so a writer with
@@ -32,7 +32,8 @@ def encode_message(frames: list[bytes], chunks: list[bytes]) -> None:
     pending = bytearray()
     for index, body in enumerate(frames):
         size = len(body)
-        flags = MORE if index < last else 0
+        # With ``single`` each frame is a message of its own (CURVE carries MORE inside the box).
+        flags = MORE if index < last and not single else 0
         if size < 256:
             pending += _SHORT_HEADERS[(flags << 8) | size]
             pending += body

@@ -144,6 +144,10 @@ class InprocRegistry:
                 if not links:
                     del self._links[link.name]
 
+    def bound_socket(self, name: str) -> SocketBase | None:
+        with self._lock:
+            return self._bound.get(name)
+
     def bound_by(self, socket: SocketBase) -> list[str]:
         with self._lock:
             return [name for name, owner in self._bound.items() if owner is socket]

@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from ..commands import ERROR, decode_error
 from ..errors import ProtocolError
+
+
+@dataclass(frozen=True)
+class AuthRequest:
+    """The server side asks the application (ZAP, RFC 27) whether to accept this peer."""
+
+    mechanism: bytes
+    credentials: list[bytes] = field(default_factory=list)
+
+
+class HandshakeRefused(ProtocolError):
+    """The handshake failed for a reason the peer is told in an ERROR command."""
+
+    def __init__(self, reason: str, tell_peer: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.tell_peer = tell_peer
 
 
 class Mechanism:
     """A handshake as a state machine over commands.
 
     The connection hands over each command received during the handshake; the mechanism answers
-    with the commands to send. When ``ready`` is true the handshake is over and
-    ``peer_properties`` holds the peer's metadata.
+    with the commands to send. A server that needs the application's decision sets
+    ``auth_request`` and waits for ``auth_result``. When ``ready`` is true the handshake is over
+    and ``peer_properties`` holds the peer's metadata.
     """
 
     name: bytes = b""
+    #: Whether messages are wrapped (``encode``/``decode``) after the handshake.
+    encrypts = False
 
     def __init__(self, as_server: bool, properties: dict[str, bytes]) -> None:
         self.as_server = as_server
@@ -22,6 +44,8 @@ class Mechanism:
         self.peer_properties: dict[str, bytes] = {}
         self.ready = False
         self.user_id = b""
+        self.zap_properties: dict[str, bytes] = {}
+        self.auth_request: AuthRequest | None = None
 
     def start(self) -> list[tuple[bytes, bytes]]:
         """Commands to send right after the greeting."""
@@ -31,6 +55,32 @@ class Mechanism:
         """Take one handshake command; return the commands to send in answer."""
         raise NotImplementedError
 
+    def auth_result(
+        self, status: bytes, text: str, user_id: bytes, metadata: dict[str, bytes]
+    ) -> list[tuple[bytes, bytes]]:
+        """The application's answer to ``auth_request``: 200 accepts, anything else refuses."""
+        self.auth_request = None
+        if status != b"200":
+            # No status at all means nobody could be asked: close without an ERROR, as libzmq.
+            raise HandshakeRefused(
+                f"{status.decode('ascii', 'replace')} {text}".strip(), tell_peer=bool(status)
+            )
+        self.user_id = user_id
+        self.zap_properties = metadata
+        return self.accepted()
+
+    def accepted(self) -> list[tuple[bytes, bytes]]:
+        """Continue the handshake once the peer is accepted."""
+        return []
+
     def peer_error(self, name: bytes, data: bytes) -> None:
         if name == ERROR:
-            raise ProtocolError(f"peer refused the handshake: {decode_error(data)}")
+            raise HandshakeRefused(
+                f"peer refused the handshake: {decode_error(data)}", tell_peer=False
+            )
+
+    def encode(self, flags: int, body: bytes) -> bytes:
+        return body
+
+    def decode(self, body: bytes) -> tuple[int, bytes]:
+        raise NotImplementedError

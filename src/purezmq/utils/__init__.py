@@ -1,0 +1,1 @@
+"""Helpers with the same names as pyzmq's zmq.utils."""
