@@ -18,8 +18,8 @@ from .options import SPECS, check_value
 from .utils import z85
 
 Opt = SocketOption
-_NOBLOCK = Flag.DONTWAIT
-_SNDMORE = Flag.SNDMORE
+_NOBLOCK = int(Flag.DONTWAIT)
+_SNDMORE = int(Flag.SNDMORE)
 _DONE = MessageTracker()
 _OWN_ATTRIBUTES = frozenset({"context", "copy_threshold"})
 

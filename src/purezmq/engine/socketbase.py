@@ -14,8 +14,8 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from ..constants import PollEvent, SocketType
 from ..constants import SocketOption as Opt
+from ..constants import SocketType
 from ..error import Again, ContextTerminated, ZMQError
 from ..options import Options
 from ..routing.pipe import Message, Peer, Pipe
@@ -201,9 +201,9 @@ class SocketBase:
             return 0
         events = 0
         if self.routing.has_in():
-            events |= PollEvent.POLLIN
+            events |= 1  # POLLIN
         if self.routing.sends and self.routing.has_out():
-            events |= PollEvent.POLLOUT
+            events |= 2  # POLLOUT
         return events
 
     def poll(self, timeout_ms: int | None, flags: int) -> int:
