@@ -11,10 +11,9 @@ import logging
 import socket
 from typing import TYPE_CHECKING, Any
 
-from ..constants import SocketOption as Opt
 from ..engine.session import Session
 from . import address as addr
-from .stream import handshake_ivl, tune_socket
+from .stream import ReconnectingConnecter, handshake_ivl, tune_socket
 
 if TYPE_CHECKING:
     from ..engine.socketbase import SocketBase
@@ -95,31 +94,12 @@ def _prepare_for(socket_base: SocketBase) -> Any:
     return prepare
 
 
-class AsyncConnecter:
-    role = "connecter"
+class AsyncConnecter(ReconnectingConnecter):
+    """Connects a session with the loop's create_connection, again after each failure."""
 
     def __init__(self, socket_base: SocketBase, endpoint: addr.Endpoint) -> None:
-        self.socket_base = socket_base
-        self.endpoint = endpoint
-        options = socket_base.options
-        self.reconnect_ivl = options.int(Opt.RECONNECT_IVL)
-        self.reconnect_ivl_max = options.int(Opt.RECONNECT_IVL_MAX)
-        self._current_ivl = self.reconnect_ivl
-        self.ipv6 = bool(options.int(Opt.IPV6))
-        if endpoint.transport == "tcp":
-            self.host, self.port, self.source = addr.parse_tcp_connect(
-                str(endpoint), endpoint.address
-            )
-        else:
-            self.path, _ = addr.ipc_path(str(endpoint), endpoint.address)
         self._task: asyncio.Task[None] | None = None
-        self._timer: Any = None
-        self.stopped = False
-        self.session = Session(socket_base, str(endpoint), connecter=self)
-
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop:
-        return self.socket_base.io_loop
+        super().__init__(socket_base, endpoint)
 
     def start(self) -> None:
         self._attempt()
@@ -155,24 +135,10 @@ class AsyncConnecter:
             log.debug("purezmq: connecting to %s failed: %s", self.endpoint, exc)
             self._retry()
             return
-        self._current_ivl = self.reconnect_ivl
-
-    def _retry(self) -> None:
-        if self.stopped or self.reconnect_ivl < 0:
-            return
-        delay = self._current_ivl
-        if self.reconnect_ivl_max > self.reconnect_ivl:
-            self._current_ivl = min(self._current_ivl * 2, self.reconnect_ivl_max)
-        self._timer = self.loop.call_later(delay / 1000, self._attempt)
-
-    def connection_lost(self) -> None:
-        self._retry()
+        self._connected_ok()
 
     def stop(self) -> None:
-        self.stopped = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        super().stop()
         if self._task is not None and not self._task.done():
             self._task.cancel()
 

@@ -108,14 +108,14 @@ class Listener:
                 session.close(linger_ms)
 
 
-class Connecter:
-    """Connects a session to its endpoint, and again after each failure or disconnection."""
+class ReconnectingConnecter:
+    """What every connecter shares: the endpoint, its session, and the reconnect schedule
+    (RECONNECT_IVL, doubling up to RECONNECT_IVL_MAX; -1 means never again)."""
 
     role = "connecter"
 
     def __init__(self, socket_base: SocketBase, endpoint: addr.Endpoint) -> None:
         self.socket_base = socket_base
-        self.loop = socket_base.io_loop
         self.endpoint = endpoint
         options = socket_base.options
         self.reconnect_ivl = options.int(Opt.RECONNECT_IVL)
@@ -128,10 +128,45 @@ class Connecter:
             )
         else:
             self.path, _ = addr.ipc_path(str(endpoint), endpoint.address)
-        self._sock: socket.socket | None = None
         self._timer: Any = None
         self.stopped = False
         self.session = Session(socket_base, str(endpoint), connecter=self)
+
+    @property
+    def loop(self) -> Any:
+        return self.socket_base.io_loop
+
+    def _attempt(self) -> None:
+        raise NotImplementedError
+
+    def _connected_ok(self) -> None:
+        self._current_ivl = self.reconnect_ivl
+
+    def _retry(self) -> None:
+        if self.stopped or self.reconnect_ivl < 0:
+            return
+        delay = self._current_ivl
+        if self.reconnect_ivl_max > self.reconnect_ivl:
+            self._current_ivl = min(self._current_ivl * 2, self.reconnect_ivl_max)
+        self._timer = self.loop.call_later(delay / 1000, self._attempt)
+
+    def connection_lost(self) -> None:
+        """The session's connection ended; try again after the reconnect interval."""
+        self._retry()
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+class Connecter(ReconnectingConnecter):
+    """Connects a session to its endpoint from the I/O thread, again after each failure."""
+
+    def __init__(self, socket_base: SocketBase, endpoint: addr.Endpoint) -> None:
+        self._sock: socket.socket | None = None
+        super().__init__(socket_base, endpoint)
 
     def start(self) -> None:
         self.loop.call_soon_threadsafe(self._attempt)
@@ -179,26 +214,11 @@ class Connecter:
             sock.close()
             self._retry()
             return
-        self._current_ivl = self.reconnect_ivl
+        self._connected_ok()
         serve(self.session, sock)
 
-    def _retry(self) -> None:
-        if self.stopped or self.reconnect_ivl < 0:
-            return
-        delay = self._current_ivl
-        if self.reconnect_ivl_max > self.reconnect_ivl:
-            self._current_ivl = min(self._current_ivl * 2, self.reconnect_ivl_max)
-        self._timer = self.loop.call_later(delay / 1000, self._attempt)
-
-    def connection_lost(self) -> None:
-        """The session's connection ended; try again after the reconnect interval."""
-        self._retry()
-
     def stop(self) -> None:
-        self.stopped = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        super().stop()
         if self._sock is not None:
             self.loop.remove_writer(self._sock)
             self._sock.close()
