@@ -160,7 +160,7 @@ class Options(RoutingOptions):
         elif option in (Opt.PLAIN_USERNAME, Opt.PLAIN_PASSWORD):
             self._mechanism(SecurityMechanism.PLAIN if value else SecurityMechanism.NULL, 0)
         elif option == Opt.CURVE_SERVER:
-            self._mechanism(SecurityMechanism.CURVE, value)
+            self._mechanism(SecurityMechanism.CURVE if value else SecurityMechanism.NULL, value)
         elif option == Opt.CURVE_SERVERKEY:
             self._mechanism(SecurityMechanism.CURVE, 0)
 
