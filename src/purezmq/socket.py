@@ -176,6 +176,11 @@ class Socket:
             return core.fileno()
         if option == Opt.LAST_ENDPOINT:
             return core.last_endpoint
+        if option in (Opt.PLAIN_SERVER, Opt.CURVE_SERVER):
+            # As libzmq: a server flag reads 1 only while that mechanism is the one in force.
+            mechanism = 1 if option == Opt.PLAIN_SERVER else 2
+            options = core.options
+            return int(options.as_server and options.int(Opt.MECHANISM) == mechanism)
         if option in (Opt.CURVE_PUBLICKEY, Opt.CURVE_SECRETKEY, Opt.CURVE_SERVERKEY):
             key = core.options.values[option]
             assert isinstance(key, bytes)

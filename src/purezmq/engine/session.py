@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..constants import SocketOption as Opt
 from ..protocol import Connection, HandshakeComplete, PeerError, ProtocolError, SubscriptionChange
-from ..protocol.mechanisms import AuthRequest
+from ..protocol.mechanisms import AuthRequest, HandshakeRefused
 from ..routing.pipe import Message, Peer, Pipe
 from ..routing.sockets import HICCUP
 from .security import authenticate, mechanism_for
@@ -45,6 +45,8 @@ class StreamEngine:
         self.ready = False
         self.write_paused = False
         self.closed = False
+        self.refused_by_peer = False
+        self.failed = False
         self._stalled: deque[Message] = deque()
         self._reading_paused = False
         self._handshake_ivl = handshake_ivl
@@ -65,6 +67,13 @@ class StreamEngine:
     def data_received(self, data: bytes) -> None:
         try:
             events = self.connection.receive_data(data)
+        except HandshakeRefused as exc:
+            if not exc.tell_peer:
+                # The peer sent ERROR during the handshake: RFC 37 says not to come back with
+                # the same credentials, and libzmq's connecters stop.
+                self.refused_by_peer = True
+            self.fail(f"handshake with {self.session.describe()} failed: {exc.reason}")
+            return
         except ProtocolError as exc:
             self.fail(f"protocol error from {self.session.describe()}: {exc}")
             return
@@ -107,6 +116,12 @@ class StreamEngine:
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if not self.ready and not self.failed:
+            log.warning(
+                "purezmq: handshake with %s failed: connection closed by the peer%s",
+                self.session.describe(),
+                f" ({exc})" if exc else "",
+            )
         self.closed = True
         self.ready = False
         if self._handshake_timer is not None:
@@ -184,6 +199,7 @@ class StreamEngine:
         return self.transport is None or not self.transport.get_write_buffer_size()
 
     def fail(self, reason: str) -> None:
+        self.failed = True
         log.warning("purezmq: dropping connection: %s", reason)
         self._flush()  # An ERROR command may be waiting.
         self.close()
@@ -336,6 +352,10 @@ class Session:
             self._detach_peer()
             self.peer = self._new_peer()
             self.connected_before = False
+        if engine.refused_by_peer:
+            log.warning("purezmq: %s refused this socket; not reconnecting", self.endpoint)
+            self.connecter.stop()
+            return
         self.connecter.connection_lost()
 
     def close(self, linger_ms: int) -> None:
