@@ -68,6 +68,7 @@ class Test:
     description: str
     aio: bool = False
     subscribers: int = 0
+    curve: bool = False
 
 
 MIB = 1 << 20
@@ -106,6 +107,12 @@ TESTS: dict[str, Test] = {
         Test(
             "ipc_thr", "thr", "ipc", 1_000_000, 16, "msg/s", True,
             "as thr, over ipc; a Unix socket in a temporary directory",
+        ),
+        Test(
+            "curve_thr", "thr", "tcp", 200_000, 16, "msg/s", True,
+            "as thr, encrypted with CURVE (each side's own keys; libsodium via PyNaCl for "
+            "purezmq)",
+            curve=True,
         ),
         Test(
             "asyncio_thr", "thr", "tcp", 1_000_000, 16, "msg/s", True,
@@ -170,7 +177,13 @@ def _payload(size: int, tag: bytes = b"x") -> bytes:
 def _w_thr_recv(zmq: Any, a: argparse.Namespace) -> None:
     ctx = zmq.Context()
     pull = ctx.socket(zmq.PULL)
-    _emit("READY", _bind(pull, zmq, a.bind))
+    server_key = ""
+    if a.curve:
+        public, secret = zmq.curve_keypair()
+        pull.curve_secretkey = secret
+        pull.curve_server = 1
+        server_key = " " + public.decode("ascii")
+    _emit("READY", _bind(pull, zmq, a.bind) + server_key)
     recv = pull.recv
     recv()
     start = time.perf_counter()
@@ -184,6 +197,11 @@ def _w_thr_recv(zmq: Any, a: argparse.Namespace) -> None:
 def _w_thr_send(zmq: Any, a: argparse.Namespace) -> None:
     ctx = zmq.Context()
     push = ctx.socket(zmq.PUSH)
+    if a.serverkey:
+        public, secret = zmq.curve_keypair()
+        push.curve_publickey = public
+        push.curve_secretkey = secret
+        push.curve_serverkey = a.serverkey.encode("ascii")
     push.connect(a.connect[0])
     msg = _payload(a.size)
     send = push.send
@@ -459,6 +477,8 @@ def _worker_main(argv: Sequence[str]) -> int:
     p.add_argument("--count", type=int, default=0)
     p.add_argument("--size", type=int, default=16)
     p.add_argument("--subscribers", type=int, default=0)
+    p.add_argument("--curve", action="store_true")
+    p.add_argument("--serverkey", default="")
     a = p.parse_args(argv)
     lib = LIBS[a.lib]
     zmq = importlib.import_module(lib.module)
@@ -620,9 +640,11 @@ def run_once(
             result = group.expect(proc, "RESULT")
         elif test.kind == "thr":
             bind = _bind_spec(test.transport, tmpdir, name)
-            recv = group.start("receiver", ["thr-recv", *common, "--bind", bind])
-            endpoint = group.expect(recv, "READY")
-            group.start("sender", ["thr-send", *common, "--connect", endpoint])
+            curve = ["--curve"] if test.curve else []
+            recv = group.start("receiver", ["thr-recv", *common, *curve, "--bind", bind])
+            endpoint, *server_key = group.expect(recv, "READY").split()
+            key = ["--serverkey", server_key[0]] if server_key else []
+            group.start("sender", ["thr-send", *common, *key, "--connect", endpoint])
             result = group.expect(recv, "RESULT")
         elif test.kind == "lat":
             bind = _bind_spec(test.transport, tmpdir, name)

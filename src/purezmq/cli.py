@@ -1,5 +1,8 @@
 """The ``purezmq`` command line.
 
+``purezmq push|pull|pub|sub|req|rep|dealer|router|pair`` and ``purezmq proxy`` (text streams over
+sockets, in ``purezmq._cli_streams``), ``purezmq demo`` and ``purezmq bench`` (``purezmq.bench``).
+
 Each subcommand is registered by one ``_add_<name>(subparsers)`` function listed in
 ``COMMANDS``; it adds its parser and sets ``handler`` to a function ``(args) -> int`` returning the
 exit status.  A handler raises ``UsageError`` for a user mistake (exit 2) and ``CommandError`` for
@@ -9,21 +12,19 @@ a failure (exit 1); either is printed as one line on stderr, never as a tracebac
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from purezmq import ZMQError
+from purezmq._cli_streams import COMMANDS as _STREAM_COMMANDS
+from purezmq._cli_streams import CommandError, UsageError  # there: one class under python -m
+from purezmq._cli_streams import positive_int as _positive_int
+
+__all__ = ["COMMANDS", "CommandError", "UsageError", "build_parser", "main"]
 
 PROG = "purezmq"
-
-
-class UsageError(Exception):
-    """A mistake in how the command was invoked: one line on stderr, exit status 2."""
-
-
-class CommandError(Exception):
-    """The command ran but failed: one line on stderr, exit status 1."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,27 +45,23 @@ def _version() -> str:
         return str(getattr(purezmq, "__version__", "unknown"))
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 # -- demo ---------------------------------------------------------------------------------------
 
 
 def _add_demo(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "demo",
-        help="run a demo from the talk (pipeline or chat)",
+        help="run a demo from the talk (pipeline, chat or web)",
         description="Run a self-contained demo. pipeline (default): square a 3x3 matrix row by "
         "row on worker processes over PUSH/PULL. chat: a scripted chat between two PAIR sockets.",
     )
-    p.add_argument("name", nargs="?", choices=("pipeline", "chat"), default="pipeline")
+    p.add_argument(
+        "name",
+        nargs="?",
+        choices=("pipeline", "chat", "web"),
+        default="pipeline",
+        help="web: the web app ('purezmq demo web --help')",
+    )
     p.add_argument(
         "--transport", choices=("ipc", "tcp"), default="ipc", help="default: %(default)s"
     )
@@ -92,9 +89,43 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- wiring -------------------------------------------------------------------------------------
+# -- bench --------------------------------------------------------------------------------------
 
-COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_demo,)
+
+#: Commands whose options belong to another module's main(argv): everything after the
+#: command word is handed over as it is (``--help`` too).
+PASS_THROUGH: dict[tuple[str, ...], tuple[str, str]] = {
+    ("bench",): ("purezmq.bench", "run the benchmarks side by side with pyzmq"),
+    ("keygen",): ("purezmq.auth.keygen", "make a CURVE key pair or certificate files"),
+    ("worker",): ("purezmq.apps.worker", "run a worker for 'purezmq demo web' (another machine)"),
+    ("demo", "web"): ("purezmq.apps.web", "the web app demo (aiohttp; the 'web' extra)"),
+}
+
+
+def _add_pass_through(subparsers: argparse._SubParsersAction) -> None:
+    # Listed for --help only: main() dispatches these before argparse sees them.
+    for words, (_module, summary) in PASS_THROUGH.items():
+        if len(words) == 1:
+            p = subparsers.add_parser(words[0], help=f"{summary} ('{PROG} {words[0]} --help')")
+            p.add_argument("args", nargs=argparse.REMAINDER)
+
+
+def _run_module(module_name: str, argv: list[str]) -> int:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise CommandError(f"cannot load {module_name}: {exc}") from None
+    entry = getattr(module, "main", None)
+    if not callable(entry):
+        raise CommandError(f"{module_name} has no main()")
+    return int(entry(list(argv)) or 0)
+
+
+COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    *_STREAM_COMMANDS,
+    _add_demo,
+    _add_pass_through,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,7 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        for words, (module, _) in PASS_THROUGH.items():
+            if tuple(argv[: len(words)]) == words:
+                return _run_module(module, argv[len(words) :])
         args = build_parser().parse_args(argv)
         return int(args.handler(args))
     except UsageError as exc:

@@ -117,7 +117,9 @@ class StreamEngine:
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.ready and not self.failed:
-            log.warning(
+            # A client that connects and leaves without a word (a port probe) is not news.
+            silent = self.session.connecter is None and self.connection.state.value == "greeting"
+            (log.debug if silent else log.warning)(
                 "purezmq: handshake with %s failed: connection closed by the peer%s",
                 self.session.describe(),
                 f" ({exc})" if exc else "",
@@ -363,17 +365,24 @@ class Session:
         if self.closing:
             return
         self.closing = True
-        if linger_ms == 0 or not self.peer.outbound.peek():
-            self._terminate(graceful=linger_ms != 0)
+        if linger_ms == 0:
+            self._terminate()
             return
         if linger_ms > 0:
             self._linger_timer = self.loop.call_later(linger_ms / 1000, self._terminate)
         self.pump_out()
+        self._check_linger_done()
 
     def _check_linger_done(self) -> None:
+        """Once everything queued was handed to the transport, close it; the transport writes
+        what it still buffers first, and its connection_lost ends the session."""
+        if self.finished or self.peer.outbound.peek():
+            return
         engine = self.engine
-        if not self.peer.outbound.peek() and (engine is None or engine.idle):
+        if engine is None or not engine.ready:
             self._terminate(graceful=True)
+        else:
+            engine.close()
 
     def _terminate(self, graceful: bool = False) -> None:
         if self.finished:

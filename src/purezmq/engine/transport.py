@@ -13,6 +13,8 @@ from typing import Any, Protocol
 from .iothread import IOThread
 
 READ_SIZE = 256 * 1024
+#: How long a graceful close waits for the peer to close its side after ours.
+CLOSE_WAIT = 10.0
 #: Above this many buffered bytes the engine is asked to pause writing.
 WRITE_HIGH_WATER = 256 * 1024
 _IOV_MAX = 512
@@ -43,6 +45,7 @@ class SelectorTransport:
         self._writing_paused = False
         self._closing = False
         self._closed = False
+        self._close_timer: Any = None
         self._extra = {"socket": sock, "peername": _peername(sock)}
         protocol.connection_made(self)
         if not self._closing:
@@ -154,7 +157,7 @@ class SelectorTransport:
         if not buffer:
             self._loop.remove_writer(self._sock)
             if self._closing:
-                self._force_close(None)
+                self._half_close()
                 return
         if self._writing_paused and self._buffered <= WRITE_HIGH_WATER // 4:
             self._writing_paused = False
@@ -170,6 +173,31 @@ class SelectorTransport:
         self.pause_reading()
         self._reading = False
         if not self._buffer:
+            self._half_close()
+
+    def _half_close(self) -> None:
+        """Shut our side and wait for the peer's end-of-stream before closing the socket.
+
+        Closing at once can cost the peer the data still queued for it: libzmq over ipc drops
+        what it has not read when it sees the connection hang up while its pipe is full."""
+        if self._closed:
+            return
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._force_close(None)
+            return
+        self._loop.add_reader(self._sock, self._read_until_eof)
+        self._close_timer = self._loop.call_later(CLOSE_WAIT, self._force_close, None)
+
+    def _read_until_eof(self) -> None:
+        try:
+            data = self._sock.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
             self._force_close(None)
 
     def abort(self) -> None:
@@ -180,6 +208,8 @@ class SelectorTransport:
             return
         self._closed = True
         self._closing = True
+        if self._close_timer is not None:
+            self._close_timer.cancel()
         self._buffer.clear()
         self._buffered = 0
         self._loop.remove_reader(self._sock)

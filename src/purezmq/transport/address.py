@@ -110,6 +110,8 @@ def parse_tcp_connect(endpoint: str, address: str) -> tuple[str, int, str | None
         source, address = address.split(";", 1)
     host, port_text = split_host_port(endpoint, address)
     port = parse_port(endpoint, port_text, wildcard_ok=False)
+    if host == "*":
+        raise endpoint_error(errno.EINVAL, endpoint)
     return host, port, source
 
 
