@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import purezmq as zmq
+from purezmq._argtypes import non_negative_int, positive_int
 
 
 class UsageError(Exception):
@@ -117,26 +118,6 @@ class Signals:
                 if not ready and (deadline is None or time.monotonic() < deadline):
                     continue
             return ready
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, not {value}")
-    return value
 
 
 def _seconds(text: str) -> float:
@@ -872,7 +853,7 @@ def _add_socket_command(subparsers: argparse._SubParsersAction, kind: str) -> No
         + ("; also bounds each --exec run" if kind in ("rep", "pull") else "")
         + "; bounds the final delivery wait",
     )
-    p.add_argument("--hwm", type=_non_negative_int, metavar="N", help="SNDHWM and RCVHWM")
+    p.add_argument("--hwm", type=non_negative_int, metavar="N", help="SNDHWM and RCVHWM")
     p.add_argument(
         "--linger",
         type=int,
@@ -977,7 +958,7 @@ def add_proxy(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="fail (exit 1) when no message is forwarded for SECONDS",
     )
-    p.add_argument("--hwm", type=_non_negative_int, metavar="N", help="SNDHWM and RCVHWM")
+    p.add_argument("--hwm", type=non_negative_int, metavar="N", help="SNDHWM and RCVHWM")
     p.add_argument(
         "--linger",
         type=int,

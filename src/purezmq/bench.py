@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from purezmq._argtypes import positive_int
+
 __all__ = ["LIBS", "TESTS", "main"]
 
 # -- what is benchmarked ------------------------------------------------------------------------
@@ -1058,7 +1060,7 @@ def build_parser(prog: str = "purezmq bench") -> argparse.ArgumentParser:
     p.add_argument(
         "--repeat",
         metavar="N",
-        type=_positive_int,
+        type=positive_int,
         default=3,
         help="repetitions per figure (default: 3)",
     )
@@ -1096,16 +1098,6 @@ def build_parser(prog: str = "purezmq bench") -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return p
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def _positive_float(text: str) -> float:
