@@ -17,6 +17,7 @@ from ..protocol.mechanisms import AuthRequest, HandshakeRefused
 from ..routing.pipe import Message, Peer, Pipe
 from ..routing.sockets import HICCUP
 from .security import authenticate, mechanism_for
+from .transport import CLOSE_WAIT
 
 if TYPE_CHECKING:
     from .socketbase import SocketBase
@@ -47,6 +48,7 @@ class StreamEngine:
         self.closed = False
         self.refused_by_peer = False
         self.failed = False
+        self._draining = False
         self._stalled: deque[Message] = deque()
         self._reading_paused = False
         self._handshake_ivl = handshake_ivl
@@ -65,6 +67,8 @@ class StreamEngine:
             )
 
     def data_received(self, data: bytes) -> None:
+        if self._draining:
+            return
         try:
             events = self.connection.receive_data(data)
         except HandshakeRefused as exc:
@@ -207,8 +211,19 @@ class StreamEngine:
         self.close()
 
     def close(self) -> None:
-        if self.transport is not None and not self.closed:
-            self.transport.close()
+        """Close gracefully: everything written reaches the peer before the connection ends."""
+        transport = self.transport
+        if transport is None or self.closed or self._draining:
+            return
+        if not transport.can_write_eof():
+            transport.close()  # The I/O thread's transport half-closes by itself.
+            return
+        # asyncio: shut our side and wait for the peer's end-of-stream (bounded), because a
+        # libzmq peer drops what it has not read yet when the connection simply hangs up.
+        self._draining = True
+        transport.write_eof()
+        transport.resume_reading()
+        self.session.loop.call_later(CLOSE_WAIT, self.abort)
 
     def abort(self) -> None:
         if self.transport is not None and not self.closed:

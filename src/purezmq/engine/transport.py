@@ -57,6 +57,10 @@ class SelectorTransport:
     def is_closing(self) -> bool:
         return self._closing
 
+    def can_write_eof(self) -> bool:
+        # close() already shuts the write side and waits for the peer (see _half_close).
+        return False
+
     def get_write_buffer_size(self) -> int:
         return self._buffered
 
