@@ -19,8 +19,8 @@ from typing import NoReturn
 
 from purezmq import ZMQError
 from purezmq._argtypes import positive_int as _positive_int
+from purezmq._cli_common import CommandError, UsageError  # one class, even under python -m
 from purezmq._cli_streams import COMMANDS as _STREAM_COMMANDS
-from purezmq._cli_streams import CommandError, UsageError  # there: one class under python -m
 
 __all__ = ["COMMANDS", "CommandError", "UsageError", "build_parser", "main"]
 
