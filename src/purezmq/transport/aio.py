@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.session import Session
 from . import address as addr
-from .stream import ReconnectingConnecter, handshake_ivl, tune_socket
+from .stream import ReconnectingConnecter, handshake_ivl, release_listener, tune_socket
 
 if TYPE_CHECKING:
     from ..engine.socketbase import SocketBase
@@ -68,16 +68,7 @@ class AsyncListener:
             self.sock.close()
         else:
             self.sock.close()
-        if self.path and not self.path.startswith("\0"):
-            import os
-
-            try:
-                os.unlink(self.path)
-            except OSError:
-                pass
-        if sessions_too:
-            for session in list(self.sessions):
-                session.close(linger_ms)
+        release_listener(self.path, self.sessions, linger_ms, sessions_too)
 
 
 def _prepare_for(socket_base: SocketBase) -> Any:

@@ -49,6 +49,18 @@ def serve(session: Session, sock: socket.socket) -> None:
     SelectorTransport(session.loop, sock, session.new_engine(handshake_ivl(session.socket)))
 
 
+def release_listener(path: str, sessions: set[Session], linger_ms: int, sessions_too: bool) -> None:
+    """After a listening socket is closed: remove its ipc socket file, end its connections."""
+    if path and not path.startswith("\0"):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    if sessions_too:
+        for session in list(sessions):
+            session.close(linger_ms)
+
+
 class Listener:
     """A bound tcp or ipc socket; each accepted connection gets its own session."""
 
@@ -98,14 +110,7 @@ class Listener:
     def _close(self, linger_ms: int, sessions_too: bool) -> None:
         self.socket_base.io_loop.remove_reader(self.sock)
         self.sock.close()
-        if self.path and not self.path.startswith("\0"):
-            try:
-                os.unlink(self.path)
-            except OSError:
-                pass
-        if sessions_too:
-            for session in list(self.sessions):
-                session.close(linger_ms)
+        release_listener(self.path, self.sessions, linger_ms, sessions_too)
 
 
 class ReconnectingConnecter:
