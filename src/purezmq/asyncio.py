@@ -112,10 +112,9 @@ class Socket(_socket.Socket):
             frames = self._send_frames + frames
             object.__setattr__(self, "_send_frames", [])
         core = self._core
-        message = list(frames)
 
         def operation() -> Any:
-            core.send_message(message, _NOBLOCK)
+            core.send_message(frames, _NOBLOCK)
             return _socket._DONE if track else None
 
         return self._attempt("send", operation, flags, Opt.SNDTIMEO)

@@ -90,9 +90,8 @@ class StreamEngine:
             return
         try:
             events = self.connection.authentication_result(status, text, user_id, metadata)
-        except ProtocolError as exc:
+        except ProtocolError:
             self.fail(f"{self.session.describe()} refused by authentication: {status!r} {text}")
-            del exc
             return
         self._handle(events)
 

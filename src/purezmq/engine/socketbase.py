@@ -107,14 +107,18 @@ class SocketBase:
                 peer.attached = True
                 routing.attach(peer)
             elif command == "detach":
-                if peer.detached:
-                    continue
-                peer.detached = True
-                if peer.attached:
-                    routing.detach(peer)
+                self._detach(peer)
             elif command == "hiccup":
                 if peer.attached and not peer.detached:
                     routing.hiccup(peer)
+
+    def _detach(self, peer: Peer) -> None:
+        """Take a peer out of routing, once; what it already sent can still be read."""
+        if peer.detached:
+            return
+        peer.detached = True
+        if peer.attached:
+            self.routing.detach(peer)
 
     def check_open(self) -> None:
         if self.closed:
@@ -323,10 +327,7 @@ class SocketBase:
             handle.close(linger_ms, sessions_too=True)
         elif handle.role == "connecter":
             # Like libzmq, stop routing to the peer at once; the session flushes what is queued.
-            peer = handle.session.peer
-            if peer.attached and not peer.detached:
-                peer.detached = True
-                self.routing.detach(peer)
+            self._detach(handle.session.peer)
             handle.close(linger_ms)
         elif handle.role == "inproc":
             handle.close_from(self)

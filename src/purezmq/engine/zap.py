@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ..constants import SocketOption as Opt
 from ..options import Options
 from ..protocol.commands import decode_properties
 from ..protocol.errors import ProtocolError
@@ -40,8 +41,8 @@ class ZapClient:
     def __init__(self, registry: InprocRegistry) -> None:
         self.registry = registry
         self.options = Options()
-        self.options.set(23, 0)  # SNDHWM: requests are never dropped
-        self.options.set(24, 0)  # RCVHWM
+        self.options.set(Opt.SNDHWM, 0)  # requests and replies are never dropped
+        self.options.set(Opt.RCVHWM, 0)
         self._lock = threading.Lock()
         self._link: InprocLink | None = None
         self._waiting: dict[bytes, Reply] = {}
@@ -107,10 +108,4 @@ class ZapClient:
             link.close_from(self)  # type: ignore[arg-type]
 
 
-def zap_frames(
-    domain: bytes, address: bytes, identity: bytes, mechanism: bytes, credentials: list[bytes]
-) -> list[bytes]:
-    return [domain, address, identity, mechanism, *credentials]
-
-
-__all__ = ["ZAP_ENDPOINT", "ZapClient", "zap_frames"]
+__all__ = ["ZAP_ENDPOINT", "ZapClient"]
