@@ -36,6 +36,7 @@ class TimerHandle:
 class IOThread:
     def __init__(self, name: str = "purezmq-io") -> None:
         self._selector = selectors.DefaultSelector()
+        self._registry_lock = threading.Lock()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -91,6 +92,12 @@ class IOThread:
         self._update(fd, 1, None)
 
     def _update(self, fd: Any, slot: int, callback: Callable[[], None] | None) -> None:
+        # A socket's own thread may change its connection's registrations (see LockedLoop);
+        # epoll takes changes while another thread waits on it, the selector's map needs a lock.
+        with self._registry_lock:
+            self._update_locked(fd, slot, callback)
+
+    def _update_locked(self, fd: Any, slot: int, callback: Callable[[], None] | None) -> None:
         try:
             key = self._selector.get_key(fd)
             callbacks = list(key.data)
@@ -122,9 +129,9 @@ class IOThread:
     # -- the loop -------------------------------------------------------------------------------
 
     def _drain_wakeups(self) -> None:
+        # One read is enough: a wake-up byte is sent only while none is pending.
         try:
-            while self._wake_r.recv(4096):
-                pass
+            self._wake_r.recv(4096)
         except (BlockingIOError, InterruptedError):
             pass
 
@@ -168,3 +175,53 @@ class IOThread:
         self._selector.close()
         self._wake_r.close()
         self._wake_w.close()
+
+
+class LockedLoop:
+    """A socket's view of the I/O thread: every callback runs holding the socket's I/O lock.
+
+    The socket's own thread takes the same lock for the fast paths that skip the I/O thread
+    (writing a reply at once, reading while it would otherwise sleep), so the engines, sessions
+    and transports of one socket are only ever driven by one thread at a time.
+    """
+
+    __slots__ = ("_io", "lock")
+
+    def __init__(self, io: IOThread, lock: Any) -> None:
+        self._io = io
+        self.lock = lock
+
+    def _locked(self, callback: Callable[..., Any]) -> Callable[..., Any]:
+        lock = self.lock
+
+        def run(*args: Any) -> None:
+            with lock:
+                callback(*args)
+
+        return run
+
+    def time(self) -> float:
+        return time.monotonic()
+
+    def in_thread(self) -> bool:
+        return self._io.in_thread()
+
+    def call_soon_threadsafe(self, callback: Callable[..., Any], *args: Any) -> None:
+        self._io.call_soon_threadsafe(self._locked(callback), *args)
+
+    call_soon = call_soon_threadsafe
+
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> TimerHandle:
+        return self._io.call_later(delay, self._locked(callback), *args)
+
+    def add_reader(self, fd: Any, callback: Callable[[], None]) -> None:
+        self._io.add_reader(fd, self._locked(callback))
+
+    def remove_reader(self, fd: Any) -> None:
+        self._io.remove_reader(fd)
+
+    def add_writer(self, fd: Any, callback: Callable[[], None]) -> None:
+        self._io.add_writer(fd, self._locked(callback))
+
+    def remove_writer(self, fd: Any) -> None:
+        self._io.remove_writer(fd)

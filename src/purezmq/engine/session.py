@@ -81,6 +81,10 @@ class StreamEngine:
         except ProtocolError as exc:
             self.fail(f"protocol error from {self.session.describe()}: {exc}")
             return
+        if self.connection.only_messages:
+            if events:
+                self.deliver(events)  # type: ignore[arg-type]
+            return
         self._handle(events)
 
     def auth_reply(
@@ -187,12 +191,14 @@ class StreamEngine:
 
     def send(self, messages: list[Message]) -> None:
         connection = self.connection
-        subscriber = self.session.socket_type in _SUBSCRIBERS
-        for message in messages:
-            if subscriber and len(message) == 1 and message[0][:1] in (b"\x00", b"\x01"):
-                connection.send_subscription(message[0][1:], message[0][:1] == b"\x01")
-            else:
-                connection.send_message(message)
+        if self.session.socket_type in _SUBSCRIBERS:
+            for message in messages:
+                if len(message) == 1 and message[0][:1] in (b"\x00", b"\x01"):
+                    connection.send_subscription(message[0][1:], message[0][:1] == b"\x01")
+                else:
+                    connection.send_message(message)
+        else:
+            connection.send_messages(messages)
         self._flush()
 
     def _flush(self) -> None:

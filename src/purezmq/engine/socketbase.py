@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import socket as stdsocket
+import threading
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from ..routing.pipe import Message, Peer, Pipe
 from ..routing.sockets import ROUTING_BY_TYPE, Routing
 from ..transport import address as addr
 from ..transport.stream import Connecter, Listener
+from .iothread import LockedLoop
 from .signaler import Signaler
 
 if TYPE_CHECKING:
@@ -50,6 +52,15 @@ class SocketBase:
         # endpoint text -> the listeners / connecters / inproc links made for it.
         self.endpoints: dict[str, list[Any]] = {}
         self.last_endpoint = b""
+        # Serialises the I/O thread and this socket's own thread on its sessions (LockedLoop).
+        self.io_lock = threading.RLock()
+        self._io_loop: LockedLoop | None = None
+        #: The stream sessions (tcp, ipc) of this socket, for the fast paths.
+        self.sessions: set[Any] = set()
+        #: Set by a receive, cleared by a send: a send that follows a receive (a reply, the next
+        #: request) is written at once from this thread, since someone is likely waiting for it;
+        #: a send that follows a send leaves the writing to the I/O thread, which batches.
+        self.direct_send = False
         context._socket_opened(self)
 
     listener_class: Any = Listener
@@ -59,8 +70,12 @@ class SocketBase:
 
     @property
     def io_loop(self) -> Any:
-        """Where this socket's sessions run: the context's I/O thread for blocking sockets."""
-        return self.context._io_thread()
+        """Where this socket's sessions run: the context's I/O thread for blocking sockets,
+        each callback holding the socket's I/O lock (see LockedLoop)."""
+        loop = self._io_loop
+        if loop is None:
+            loop = self._io_loop = LockedLoop(self.context._io_thread(), self.io_lock)
+        return loop
 
     def start_handle(self, handle: Any) -> None:
         """Start a listener or connecter (the asyncio core may wait for its loop first)."""

@@ -49,6 +49,32 @@ def encode_message(frames: list[bytes], chunks: list[bytes], single: bool = Fals
         chunks.append(bytes(pending))
 
 
+def encode_messages(messages: list[list[bytes]], chunks: list[bytes]) -> None:
+    """Append the wire form of many messages to ``chunks`` as few chunks as possible: the
+    headers and small bodies joined, large bodies (8 KiB and up) passed on uncopied."""
+    parts: list[bytes] = []
+    add = parts.append
+    short = _SHORT_HEADERS
+    for frames in messages:
+        last = len(frames) - 1
+        for index, body in enumerate(frames):
+            size = len(body)
+            flags = MORE if index < last else 0
+            if size < 256:
+                add(short[(flags << 8) | size])
+                add(body)
+            else:
+                add(bytes((flags | LONG,)) + _LONG_SIZE.pack(size))
+                if size < 8192:
+                    add(body)
+                else:
+                    chunks.append(b"".join(parts))
+                    parts.clear()
+                    chunks.append(body)
+    if parts:
+        chunks.append(b"".join(parts))
+
+
 def encode_command(name: bytes, data: bytes = b"") -> bytes:
     body = bytes((len(name),)) + name + data
     return frame_header(COMMAND, len(body)) + body
@@ -60,10 +86,95 @@ class FrameDecoder:
     def __init__(self, max_frame_size: int = -1) -> None:
         self.max_frame_size = max_frame_size
         self._buffer = bytearray()
+        self._need = 0
 
     @property
     def buffered(self) -> int:
         return len(self._buffer)
+
+    def feed_messages(
+        self, data: bytes, partial: list[bytes]
+    ) -> tuple[list[list[bytes] | tuple[int, bytes]], list[bytes], bool]:
+        """The traffic-phase fast path: whole messages (lists of bodies) straight from the bytes.
+
+        ``partial`` holds the frames of a message whose last frame has not arrived yet; the
+        updated one is returned. Command frames come back in order as ``(flags, body)`` tuples,
+        and the third value says whether there were any.
+        """
+        if type(data) is not bytes:
+            data = bytes(data)
+        buffer = self._buffer
+        if buffer:
+            buffer += data
+            if len(buffer) < self._need:
+                return [], partial, False  # Still inside one large frame: nothing to parse.
+            source = bytes(buffer)
+            buffer.clear()
+        else:
+            source = data
+        events: list[list[bytes] | tuple[int, bytes]] = []
+        add = events.append
+        commands = False
+        pos = 0
+        end = len(source)
+        limit = self.max_frame_size if self.max_frame_size >= 0 else 0x7FFF_FFFF_FFFF
+        unpack = _LONG_SIZE.unpack_from
+        while end - pos >= 2:
+            flags = source[pos]
+            if flags > _KNOWN_FLAGS:
+                raise ProtocolError(f"invalid frame flags {flags:#04x}")
+            if flags & LONG:
+                if end - pos < 9:
+                    break
+                (size,) = unpack(source, pos + 1)
+                start = pos + 9
+            else:
+                size = source[pos + 1]
+                start = pos + 2
+            if end - start < size:
+                if size > limit:
+                    self._check(flags, size)
+                break
+            if flags == 0 and not partial and size <= limit:
+                pos = start + size
+                add([source[start:pos]])
+                continue
+            self._check(flags, size)
+            body = source[start : start + size]
+            pos = start + size
+            if flags & COMMAND:
+                add((flags, body))
+                commands = True
+            elif flags & MORE:
+                partial.append(body)
+            else:
+                partial.append(body)
+                add(partial)
+                partial = []
+        if pos < end:
+            buffer += source[pos:]
+            self._need = self._frame_end(buffer)
+        return events, partial, commands
+
+    @staticmethod
+    def _frame_end(buffer: bytearray) -> int:
+        """How many bytes the buffer needs to hold its first frame whole (a guess when even the
+        header is incomplete, so that the next feed parses)."""
+        if len(buffer) >= 9 and buffer[0] & LONG:
+            return 9 + _LONG_SIZE.unpack_from(buffer, 1)[0]
+        if len(buffer) >= 2 and not buffer[0] & LONG:
+            return 2 + buffer[1]
+        return 0
+
+    def _check(self, flags: int, size: int) -> None:
+        if flags & ~_KNOWN_FLAGS:
+            raise ProtocolError(f"invalid frame flags {flags:#04x}")
+        if flags & COMMAND and flags & MORE:
+            raise ProtocolError("a command frame cannot have the MORE flag")
+        if self.max_frame_size >= 0 and size > self.max_frame_size and not flags & COMMAND:
+            raise ProtocolError(f"frame of {size} bytes exceeds MAXMSGSIZE ({self.max_frame_size})")
+        if size > 0x7FFF_FFFF_FFFF:
+            raise ProtocolError(f"absurd frame size {size}")
 
     def feed(self, data: bytes) -> list[tuple[int, bytes]]:
         buffer = self._buffer
@@ -100,4 +211,5 @@ class FrameDecoder:
             view.release()
         if pos:
             del buffer[:pos]
+        self._need = 0
         return frames

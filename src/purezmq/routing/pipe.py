@@ -3,13 +3,17 @@
 A ``Pipe`` carries messages one way, from one writer to one reader that may live in different
 threads. Each side sleeps on its own terms: a reader that finds the pipe empty is marked asleep and
 is woken (``on_readable``) by the next write; a writer that finds the pipe full is woken
-(``on_writable``) once the reader has drained it to the low-water mark. Everything else is done
-without any notification, so a busy pipe costs one uncontended lock per message.
+(``on_writable``) once the reader has drained it to the low-water mark.
+
+There is no lock. ``deque.append`` and ``deque.popleft`` are atomic in CPython, and each side
+publishes its sleep flag *before* it looks at the queue a last time, so a change made by the other
+side after that look always sees the flag: no wake-up is lost. The price is an occasional spurious
+wake-up, which every listener tolerates. (A lock here was the main cost of a busy pipe: under the
+GIL, a thread preempted while holding it stalls the other in a futex convoy.)
 """
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 from typing import Any, Protocol
 
@@ -31,7 +35,6 @@ def low_water_mark(hwm: int) -> int:
 class Pipe:
     __slots__ = (
         "_queue",
-        "_lock",
         "hwm",
         "_lwm",
         "reader",
@@ -45,7 +48,6 @@ class Pipe:
 
     def __init__(self, hwm: int, reader: PipeListener | None = None) -> None:
         self._queue: deque[Message] = deque()
-        self._lock = threading.Lock()
         self.hwm = hwm
         self._lwm = low_water_mark(hwm)
         self.reader = reader
@@ -65,94 +67,109 @@ class Pipe:
         self.hwm = hwm
         self._lwm = low_water_mark(hwm)
 
+    # -- the writer's side --------------------------------------------------------------------
+
+    def _full(self, incoming: int = 1) -> bool:
+        """Whether ``incoming`` more messages would pass the high-water mark; when so the writer
+        is marked blocked (then the queue looked at again, in case the reader just drained)."""
+        hwm = self.hwm
+        if not hwm or len(self._queue) + incoming <= hwm:
+            return False
+        self._writer_blocked = True
+        if len(self._queue) + incoming <= hwm:
+            self._writer_blocked = False
+            return False
+        return True
+
+    def _wake_reader(self) -> None:
+        if self._reader_asleep:
+            self._reader_asleep = False
+            if self.reader is not None:
+                self.reader.on_readable(self)
+
     def writable(self) -> bool:
         """Whether a write would succeed now; marks the writer blocked when it would not."""
-        with self._lock:
-            if self.hwm and len(self._queue) >= self.hwm:
-                self._writer_blocked = True
-                return False
-            return True
+        return not self._full()
 
     def write(self, message: Message) -> bool:
         """Queue a message; False (and nothing queued) when the pipe is at its high-water mark."""
-        with self._lock:
-            queue = self._queue
-            if self.hwm and len(queue) >= self.hwm:
-                self._writer_blocked = True
-                return False
-            queue.append(message)
-            if not self._reader_asleep:
-                return True
-            self._reader_asleep = False
-        if self.reader is not None:
-            self.reader.on_readable(self)
+        if self.hwm and len(self._queue) >= self.hwm and self._full():
+            return False
+        self._queue.append(message)
+        if self._reader_asleep:
+            self._wake_reader()
         return True
 
     def write_many(self, messages: list[Message]) -> int:
         """Queue as many messages as fit; return how many were queued."""
-        with self._lock:
-            queue = self._queue
-            room = len(messages) if not self.hwm else max(0, self.hwm - len(queue))
-            count = min(room, len(messages))
-            if count < len(messages):
-                self._writer_blocked = True
-            if not count:
-                return 0
-            queue.extend(messages[:count] if count < len(messages) else messages)
-            wake = self._reader_asleep
-            self._reader_asleep = False
-        if wake and self.reader is not None:
-            self.reader.on_readable(self)
+        count = len(messages)
+        if self.hwm:
+            room = max(0, self.hwm - len(self._queue))
+            if room < count:
+                self._full(count)
+                # The reader may have made room since: take what fits now.
+                count = min(count, max(0, self.hwm - len(self._queue)))
+                if not count:
+                    return 0
+        self._queue.extend(messages if count == len(messages) else messages[:count])
+        if self._reader_asleep:
+            self._wake_reader()
         return count
+
+    def close(self) -> None:
+        """The writer is done: the reader drains what is left, then sees ``closed``."""
+        self.closed = True
+        self._wake_reader()
+
+    # -- the reader's side --------------------------------------------------------------------
+
+    def _sleep(self) -> bool:
+        """Mark the reader asleep, then look once more: True when the queue really is empty."""
+        self._reader_asleep = True
+        if self._queue:
+            self._reader_asleep = False
+            return False
+        return True
+
+    def _after_read(self) -> None:
+        if self._writer_blocked and len(self._queue) <= self._lwm:
+            self._writer_blocked = False
+            if self.writer is not None:
+                self.writer.on_writable(self)
 
     def read(self) -> Message | None:
         """The next message, or None (and the reader marked asleep) when there is none."""
-        with self._lock:
-            queue = self._queue
-            if not queue:
-                self._reader_asleep = True
+        try:
+            message = self._queue.popleft()
+        except IndexError:
+            if self._sleep():
                 return None
-            message = queue.popleft()
-            if not self._writer_blocked or len(queue) > self._lwm:
-                return message
-            self._writer_blocked = False
-        if self.writer is not None:
-            self.writer.on_writable(self)
+            message = self._queue.popleft()
+        if self._writer_blocked:
+            self._after_read()
         return message
 
     def read_many(self, limit: int) -> list[Message]:
-        with self._lock:
-            queue = self._queue
-            if not queue:
-                self._reader_asleep = True
-                return []
-            count = min(limit, len(queue))
-            messages = [queue.popleft() for _ in range(count)]
-            wake = self._writer_blocked and len(queue) <= self._lwm
-            if wake:
-                self._writer_blocked = False
-        if wake and self.writer is not None:
-            self.writer.on_writable(self)
+        queue = self._queue
+        if not queue and self._sleep():
+            return []
+        count = min(limit, len(queue))
+        popleft = queue.popleft
+        messages = [popleft() for _ in range(count)]
+        if self._writer_blocked:
+            self._after_read()
         return messages
 
     def peek(self) -> bool:
         """Whether a message is waiting (without changing who sleeps)."""
         return bool(self._queue)
 
-    def close(self) -> None:
-        """The writer is done: the reader drains what is left, then sees ``closed``."""
-        with self._lock:
-            self.closed = True
-            wake = self._reader_asleep
-            self._reader_asleep = False
-        if wake and self.reader is not None:
-            self.reader.on_readable(self)
-
     def drain(self) -> list[Message]:
-        with self._lock:
-            messages = list(self._queue)
-            self._queue.clear()
-            return messages
+        queue = self._queue
+        messages: list[Message] = []
+        while queue:
+            messages.append(queue.popleft())
+        return messages
 
 
 class Peer:

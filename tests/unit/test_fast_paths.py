@@ -1,0 +1,132 @@
+"""The traffic-phase fast paths (whole-message decoding, batch encoding, the lock-free pipe)
+must agree exactly with the general ones, however the bytes are cut."""
+
+from __future__ import annotations
+
+import struct
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from purezmq.protocol import ProtocolError
+from purezmq.protocol.frames import (
+    COMMAND,
+    FrameDecoder,
+    encode_command,
+    encode_message,
+    encode_messages,
+)
+from purezmq.routing.pipe import Pipe
+
+FAST = settings(
+    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+bodies = st.one_of(
+    st.binary(max_size=300),
+    st.sampled_from([b"", b"x" * 255, b"y" * 256, b"z" * 9000]),
+)
+messages = st.lists(st.lists(bodies, min_size=1, max_size=4), min_size=1, max_size=12)
+
+
+def wire(batch: list[list[bytes]]) -> bytes:
+    chunks: list[bytes] = []
+    for frames in batch:
+        encode_message(frames, chunks)
+    return b"".join(chunks)
+
+
+@FAST
+@given(batch=messages, cuts=st.lists(st.integers(min_value=0, max_value=40000), max_size=8))
+def test_feed_messages_matches_the_sent_messages_however_cut(batch, cuts):
+    data = wire(batch)
+    points = sorted({min(cut, len(data)) for cut in cuts} | {0, len(data)})
+    decoder = FrameDecoder()
+    partial: list[bytes] = []
+    received: list[list[bytes]] = []
+    for start, end in zip(points, points[1:], strict=False):
+        events, partial, commands = decoder.feed_messages(data[start:end], partial)
+        assert not commands
+        for event in events:
+            assert type(event) is list and all(type(body) is bytes for body in event)
+        received.extend(events)  # type: ignore[arg-type]
+    assert received == batch
+    assert partial == [] and decoder.buffered == 0
+
+
+@FAST
+@given(batch=messages)
+def test_encode_messages_is_the_same_bytes_as_one_at_a_time(batch):
+    chunks: list[bytes] = []
+    encode_messages(batch, chunks)
+    assert b"".join(chunks) == wire(batch)
+
+
+def test_encode_messages_passes_large_bodies_uncopied():
+    big = b"b" * 100_000
+    chunks: list[bytes] = []
+    encode_messages([[b"a"], [big], [b"c"]], chunks)
+    assert any(chunk is big for chunk in chunks)
+
+
+def test_feed_messages_keeps_commands_in_order():
+    ping = encode_command(b"PING", b"\x00\x00")
+    data = wire([[b"one"]]) + ping + wire([[b"two", b"three"]])
+    events, partial, commands = FrameDecoder().feed_messages(data, [])
+    assert commands and partial == []
+    assert events == [[b"one"], (COMMAND, b"\x04PING\x00\x00"), [b"two", b"three"]]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [bytes((0x08, 0)), bytes((0xFF, 1)) + b"x", bytes((COMMAND | 1, 1)) + b"x"],
+)
+def test_feed_messages_refuses_bad_flags(data):
+    with pytest.raises(ProtocolError):
+        FrameDecoder().feed_messages(data, [])
+
+
+def test_feed_messages_refuses_oversized_frames_before_buffering_them():
+    decoder = FrameDecoder(max_frame_size=100)
+    header = bytes((0x02,)) + struct.pack(">Q", 10**9)
+    with pytest.raises(ProtocolError, match="MAXMSGSIZE"):
+        decoder.feed_messages(header + b"x" * 10, [])
+
+
+def test_lock_free_pipe_loses_no_message_and_no_wake_up_between_threads():
+    """A writer thread against a reader thread at a small high-water mark: every message
+    arrives in order, and neither side ever sleeps for good."""
+    count = 200_000
+    pipe = Pipe(hwm=7)
+    readable = threading.Semaphore(0)
+    writable = threading.Semaphore(0)
+
+    class Listener:
+        def on_readable(self, _pipe: Pipe) -> None:
+            readable.release()
+
+        def on_writable(self, _pipe: Pipe) -> None:
+            writable.release()
+
+    pipe.reader = Listener()
+    pipe.writer = Listener()
+
+    def write() -> None:
+        for number in range(count):
+            while not pipe.write([number.to_bytes(4, "big")]):
+                assert writable.acquire(timeout=10), "writer never woken"
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    expected = 0
+    while expected < count:
+        message = pipe.read()
+        if message is None:
+            assert readable.acquire(timeout=10), "reader never woken"
+            continue
+        assert int.from_bytes(message[0], "big") == expected
+        expected += 1
+    writer.join(timeout=10)
+    assert not writer.is_alive()
