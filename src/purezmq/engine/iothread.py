@@ -37,6 +37,7 @@ class IOThread:
     def __init__(self, name: str = "purezmq-io") -> None:
         self._selector = selectors.DefaultSelector()
         self._registry_lock = threading.Lock()
+        self._registered: dict[int, tuple[Any, Any]] = {}
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -98,23 +99,32 @@ class IOThread:
             self._update_locked(fd, slot, callback)
 
     def _update_locked(self, fd: Any, slot: int, callback: Callable[[], None] | None) -> None:
-        try:
-            key = self._selector.get_key(fd)
-            callbacks = list(key.data)
-        except (KeyError, ValueError):
-            key = None
-            callbacks = [None, None]
+        # Our own map by descriptor number: the selector's lookups format the socket's repr
+        # (two system calls) in the KeyError they raise for a descriptor not registered.
+        fd = fd if isinstance(fd, int) else fd.fileno()
+        if fd < 0:
+            return
+        old = self._registered.get(fd)
+        callbacks = [None, None] if old is None else list(old)
         callbacks[slot] = callback
         mask = (selectors.EVENT_READ if callbacks[0] else 0) | (
             selectors.EVENT_WRITE if callbacks[1] else 0
         )
-        if key is None:
+        data = (callbacks[0], callbacks[1])
+        if old is None:
             if mask:
-                self._selector.register(fd, mask, tuple(callbacks))
+                self._selector.register(fd, mask, data)
+                self._registered[fd] = data
         elif not mask:
             self._selector.unregister(fd)
+            del self._registered[fd]
         else:
-            self._selector.modify(fd, mask, tuple(callbacks))
+            try:
+                self._selector.modify(fd, mask, data)
+            except OSError:  # Closed and reused behind our back: register afresh.
+                self._selector.unregister(fd)
+                self._selector.register(fd, mask, data)
+            self._registered[fd] = data
 
     def stop(self) -> None:
         """Stop the loop and wait for the thread (from any other thread)."""
@@ -152,8 +162,8 @@ class IOThread:
                         reader()
                     if mask & selectors.EVENT_WRITE and writer is not None:
                         # The reader may have closed the fd and dropped the writer already.
-                        current = self._selector.get_map().get(key.fd)
-                        if current is not None and current.data[1] is writer:
+                        current = self._registered.get(key.fd)
+                        if current is not None and current[1] is writer:
                             writer()
                 except Exception:
                     log.exception("purezmq I/O callback failed")

@@ -53,6 +53,9 @@ class StreamEngine:
         self._reading_paused = False
         self._handshake_ivl = handshake_ivl
         self._handshake_timer: Any = None
+        #: Whether the socket's own thread may drive this engine (the threaded engine's
+        #: transports; an asyncio loop runs everything in one thread anyway).
+        self.direct = False
 
     # asyncio.Protocol ------------------------------------------------------------------------
 
@@ -252,6 +255,7 @@ class Session:
         self.connected_before = False
         self.listener: Any = None
         socket.context._session_started(self)
+        socket.sessions.add(self)
         if connecter is not None and self._attach_early:
             socket.post("attach", self.peer)
 
@@ -282,10 +286,29 @@ class Session:
     # Pipe listener: called from the socket's thread ------------------------------------------
 
     def on_readable(self, pipe: Pipe) -> None:
-        self.socket.schedule_io(self.pump_out)
+        socket = self.socket
+        if socket.direct_send and self._run_here(self.pump_out):
+            return
+        socket.schedule_io(self.pump_out)
 
     def on_writable(self, pipe: Pipe) -> None:
-        self.socket.schedule_io(self._unstall)
+        if not self._run_here(self._unstall):
+            self.socket.schedule_io(self._unstall)
+
+    def _run_here(self, work: Any) -> bool:
+        """The socket's thread's fast path: do the I/O work now instead of waking the I/O
+        thread for it, when this session's connection is up and nobody else is driving it."""
+        engine = self.engine
+        if engine is None or not engine.ready or not engine.direct:
+            return False
+        lock = self.socket.io_lock
+        if not lock.acquire(blocking=False):
+            return False
+        try:
+            work()
+        finally:
+            lock.release()
+        return True
 
     # I/O thread ------------------------------------------------------------------------------
 
@@ -420,6 +443,7 @@ class Session:
         self._detach_peer()
         if self.listener is not None:
             self.listener.sessions.discard(self)
+        self.socket.sessions.discard(self)
         self.socket.context._session_finished(self)
 
     def _detach_peer(self) -> None:

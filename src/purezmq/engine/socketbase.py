@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import socket as stdsocket
 import threading
 import time
@@ -61,6 +62,8 @@ class SocketBase:
         #: request) is written at once from this thread, since someone is likely waiting for it;
         #: a send that follows a send leaves the writing to the I/O thread, which batches.
         self.direct_send = False
+        self._reading_here = False
+        self._direct_poll: tuple[Any, Any] | None = None
         context._socket_opened(self)
 
     listener_class: Any = Listener
@@ -95,7 +98,8 @@ class SocketBase:
 
     def on_readable(self, pipe: Pipe) -> None:
         self.mailbox.append(("in", pipe.reader_peer))  # type: ignore[arg-type]
-        self.signal.set()
+        if not self._reading_here:
+            self.signal.set()  # (This thread, reading for itself, looks at its mailbox next.)
 
     def on_writable(self, pipe: Pipe) -> None:
         self.mailbox.append(("out", pipe.writer_peer))  # type: ignore[arg-type]
@@ -159,6 +163,61 @@ class SocketBase:
         if remaining <= 0 or not self.signal.wait(remaining):
             raise Again()
 
+    def _wait_reading(self, deadline: float | None) -> None:
+        """Wait for a message; with a single tcp/ipc connection, read it in this thread."""
+        if len(self.sessions) == 1 and self._wait_on_connection(deadline):
+            return
+        self._wait(deadline)
+
+    def _wait_on_connection(self, deadline: float | None) -> bool:
+        """Borrow the connection from the I/O thread, wait on it and on the signal, read what
+        came; False when the connection cannot be borrowed now (the caller waits as usual)."""
+        try:
+            (session,) = self.sessions
+        except ValueError:  # Changed under our feet: a connection came or went.
+            return False
+        engine = session.engine
+        if engine is None or not engine.ready or not engine.direct:
+            return False
+        transport = engine.transport
+        lock = self.io_lock
+        if not lock.acquire(blocking=False):
+            return False
+        try:
+            if self.signal.is_set() or not transport.borrow(self.signal.set):
+                return False
+        finally:
+            lock.release()
+        timed_out = False
+        try:
+            poller = self._direct_poll
+            if poller is None or poller[0] is not transport:
+                poller = (transport, select.poll())
+                poller[1].register(transport.fileno(), select.POLLIN)
+                poller[1].register(self.signal.fileno(), select.POLLIN)
+                self._direct_poll = poller
+            if deadline is None:
+                timeout = None
+            else:
+                timeout = max(0.0, (deadline - time.monotonic()) * 1000)
+            events = poller[1].poll(timeout)
+            if not events:
+                timed_out = deadline is not None
+            for fd, _ in events:
+                if fd != self.signal.fileno():
+                    with lock:
+                        self._reading_here = True
+                        try:
+                            transport.read_now()
+                        finally:
+                            self._reading_here = False
+        finally:
+            with lock:
+                transport.give_back()
+        if timed_out:
+            raise Again()
+        return True
+
     def send_message(self, message: Message, flags: int = 0) -> None:
         routing = self.routing
         if not routing.sends:
@@ -169,6 +228,7 @@ class SocketBase:
         if self.closed or self.context._terminated:
             self.check_open()
         if routing.send(message):
+            self.direct_send = False
             return
         deadline = self._deadline(flags, self.options.int(Opt.SNDTIMEO))
         while True:
@@ -177,6 +237,7 @@ class SocketBase:
             self.check_open()
             self.process_mailbox()
             if routing.send(message):
+                self.direct_send = False
                 return
 
     def wait_writable(self, flags: int) -> None:
@@ -202,6 +263,7 @@ class SocketBase:
             raise ZMQError(errno.ENOTSUP)
         found = routing.recv()
         if found is not None:
+            self.direct_send = True
             return found
         deadline = self._deadline(flags, self.options.int(Opt.RCVTIMEO))
         while True:
@@ -210,8 +272,9 @@ class SocketBase:
             self.process_mailbox()
             found = routing.recv()
             if found is not None:
+                self.direct_send = True
                 return found
-            self._wait(deadline)
+            self._wait_reading(deadline)
 
     def events(self) -> int:
         self.signal.clear()

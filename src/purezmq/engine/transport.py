@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from .iothread import IOThread
@@ -46,6 +47,7 @@ class SelectorTransport:
         self._closing = False
         self._closed = False
         self._close_timer: Any = None
+        self._borrower: Callable[[], None] | None = None
         self._read_buffer = bytearray(READ_SIZE)
         self._read_view = memoryview(self._read_buffer)
         self._extra = {"socket": sock, "peername": _peername(sock)}
@@ -71,12 +73,42 @@ class SelectorTransport:
     def pause_reading(self) -> None:
         if self._reading and not self._closed:
             self._reading = False
-            self._loop.remove_reader(self._sock)
+            if self._borrower is None:
+                self._loop.remove_reader(self._sock)
 
     def resume_reading(self) -> None:
         if not self._reading and not self._closing:
             self._reading = True
+            if self._borrower is None:
+                self._loop.add_reader(self._sock, self._on_readable)
+
+    # -- reading from the socket's own thread ------------------------------------------------
+    # A socket about to sleep in recv borrows its connection: the I/O thread stops watching it,
+    # the socket's thread waits on it and reads itself, then gives it back. A reply then costs
+    # no thread hand-off. All three are called holding the socket's I/O lock.
+
+    def borrow(self, wake: Callable[[], None]) -> bool:
+        """Take reading over from the I/O thread; ``wake`` is called if the connection ends
+        meanwhile (the borrower may be waiting on its file descriptor)."""
+        if self._borrower is not None or not self._reading or self._closing:
+            return False
+        self._borrower = wake
+        self._loop.remove_reader(self._sock)
+        return True
+
+    def read_now(self) -> None:
+        if self._borrower is not None and not self._closing:
+            self._on_readable()
+
+    def give_back(self) -> None:
+        if self._borrower is None:
+            return
+        self._borrower = None
+        if self._reading and not self._closing:
             self._loop.add_reader(self._sock, self._on_readable)
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
 
     def _on_readable(self) -> None:
         try:
@@ -219,6 +251,9 @@ class SelectorTransport:
             self._close_timer.cancel()
         self._buffer.clear()
         self._buffered = 0
+        borrower, self._borrower = self._borrower, None
+        if borrower is not None:
+            borrower()
         self._loop.remove_reader(self._sock)
         self._loop.remove_writer(self._sock)
         try:

@@ -46,7 +46,9 @@ def handshake_ivl(socket_base: SocketBase) -> float:
 
 def serve(session: Session, sock: socket.socket) -> None:
     """Run a ZMTP engine for ``session`` over a connected socket (in the I/O thread)."""
-    SelectorTransport(session.loop, sock, session.new_engine(handshake_ivl(session.socket)))
+    engine = session.new_engine(handshake_ivl(session.socket))
+    engine.direct = True
+    SelectorTransport(session.loop, sock, engine)
 
 
 def release_listener(path: str, sessions: set[Session], linger_ms: int, sessions_too: bool) -> None:
