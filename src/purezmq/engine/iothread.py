@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import select
 import selectors
 import socket
 import threading
@@ -33,15 +34,80 @@ class TimerHandle:
         self.cancelled = True
 
 
+_EPOLL_READ = (
+    getattr(select, "EPOLLIN", 1) | getattr(select, "EPOLLHUP", 0) | getattr(select, "EPOLLERR", 0)
+)
+_EPOLL_WRITE = (
+    getattr(select, "EPOLLOUT", 4) | getattr(select, "EPOLLHUP", 0) | getattr(select, "EPOLLERR", 0)
+)
+
+
+class _Poller:
+    """Readiness by descriptor number: epoll directly where there is one (the selectors module
+    costs several Python calls per change, and a connection borrowed by its socket's thread
+    changes at each receive), any selector elsewhere."""
+
+    def __init__(self) -> None:
+        self._epoll = select.epoll() if hasattr(select, "epoll") else None
+        self._selector = None if self._epoll is not None else selectors.DefaultSelector()
+
+    def set(self, fd: int, old_mask: int, mask: int) -> None:
+        """Watch ``fd`` for ``mask`` (1 read, 2 write, 3 both, 0 no longer)."""
+        if self._epoll is not None:
+            events = (select.EPOLLIN if mask & 1 else 0) | (select.EPOLLOUT if mask & 2 else 0)
+            if not old_mask:
+                self._epoll.register(fd, events)
+            elif not mask:
+                try:
+                    self._epoll.unregister(fd)
+                except OSError:  # Already closed: the kernel forgot it.
+                    pass
+            else:
+                try:
+                    self._epoll.modify(fd, events)
+                except FileNotFoundError:  # Closed and reused behind our back.
+                    self._epoll.register(fd, events)
+            return
+        assert self._selector is not None
+        if not old_mask:
+            self._selector.register(fd, mask)
+        elif not mask:
+            self._selector.unregister(fd)
+        else:
+            self._selector.modify(fd, mask)
+
+    def poll(self, timeout: float | None) -> list[tuple[int, int]]:
+        """(fd, mask) pairs that are ready, mask as in ``set`` (errors count as both)."""
+        if self._epoll is not None:
+            ready = self._epoll.poll(-1 if timeout is None else timeout)
+            return [
+                (
+                    fd,
+                    (1 if events & _EPOLL_READ else 0) | (2 if events & _EPOLL_WRITE else 0),
+                )
+                for fd, events in ready
+            ]
+        assert self._selector is not None
+        return [(key.fd, mask) for key, mask in self._selector.select(timeout)]
+
+    def close(self) -> None:
+        if self._epoll is not None:
+            self._epoll.close()
+        else:
+            assert self._selector is not None
+            self._selector.close()
+
+
 class IOThread:
     def __init__(self, name: str = "purezmq-io") -> None:
-        self._selector = selectors.DefaultSelector()
+        self._poller = _Poller()
         self._registry_lock = threading.Lock()
+        # fd -> (reader, writer) callbacks.
         self._registered: dict[int, tuple[Any, Any]] = {}
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
-        self._selector.register(self._wake_r, selectors.EVENT_READ, (self._drain_wakeups, None))
+        self._update_locked(self._wake_r.fileno(), 0, self._drain_wakeups)
         self._calls: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
         self._wake_pending = False
         self._timers: list[tuple[float, int, TimerHandle]] = []
@@ -68,6 +134,9 @@ class IOThread:
                 pass
 
     call_soon = call_soon_threadsafe
+
+    def wrap(self, callback: Callable[..., Any]) -> Callable[..., Any]:
+        return callback
 
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> TimerHandle:
         handle = TimerHandle(time.monotonic() + delay, callback, args)
@@ -99,32 +168,19 @@ class IOThread:
             self._update_locked(fd, slot, callback)
 
     def _update_locked(self, fd: Any, slot: int, callback: Callable[[], None] | None) -> None:
-        # Our own map by descriptor number: the selector's lookups format the socket's repr
-        # (two system calls) in the KeyError they raise for a descriptor not registered.
         fd = fd if isinstance(fd, int) else fd.fileno()
         if fd < 0:
             return
-        old = self._registered.get(fd)
-        callbacks = [None, None] if old is None else list(old)
-        callbacks[slot] = callback
-        mask = (selectors.EVENT_READ if callbacks[0] else 0) | (
-            selectors.EVENT_WRITE if callbacks[1] else 0
-        )
-        data = (callbacks[0], callbacks[1])
-        if old is None:
-            if mask:
-                self._selector.register(fd, mask, data)
-                self._registered[fd] = data
-        elif not mask:
-            self._selector.unregister(fd)
-            del self._registered[fd]
-        else:
-            try:
-                self._selector.modify(fd, mask, data)
-            except OSError:  # Closed and reused behind our back: register afresh.
-                self._selector.unregister(fd)
-                self._selector.register(fd, mask, data)
+        old = self._registered.get(fd, (None, None))
+        data = (callback, old[1]) if slot == 0 else (old[0], callback)
+        old_mask = (1 if old[0] else 0) | (2 if old[1] else 0)
+        mask = (1 if data[0] else 0) | (2 if data[1] else 0)
+        if mask:
             self._registered[fd] = data
+        else:
+            self._registered.pop(fd, None)
+        if mask != old_mask:
+            self._poller.set(fd, old_mask, mask)
 
     def stop(self) -> None:
         """Stop the loop and wait for the thread (from any other thread)."""
@@ -148,23 +204,26 @@ class IOThread:
     def _run(self) -> None:
         calls = self._calls
         timers = self._timers
-        select = self._selector.select
+        poll = self._poller.poll
+        registered = self._registered
         while not self._stopping:
             timeout: float | None = None
             if calls:
                 timeout = 0
             elif timers:
                 timeout = max(0.0, timers[0][0] - time.monotonic())
-            for key, mask in select(timeout):
-                reader, writer = key.data
+            for fd, mask in poll(timeout):
+                callbacks = registered.get(fd)
+                if callbacks is None:
+                    continue
                 try:
-                    if mask & selectors.EVENT_READ and reader is not None:
-                        reader()
-                    if mask & selectors.EVENT_WRITE and writer is not None:
+                    if mask & 1 and callbacks[0] is not None:
+                        callbacks[0]()
+                    if mask & 2 and callbacks[1] is not None:
                         # The reader may have closed the fd and dropped the writer already.
-                        current = self._registered.get(key.fd)
-                        if current is not None and current[1] is writer:
-                            writer()
+                        current = registered.get(fd)
+                        if current is not None and current[1] is callbacks[1]:
+                            callbacks[1]()
                 except Exception:
                     log.exception("purezmq I/O callback failed")
             self._wake_pending = False
@@ -182,7 +241,7 @@ class IOThread:
                         handle.callback(*handle.args)
                     except Exception:
                         log.exception("purezmq timer failed")
-        self._selector.close()
+        self._poller.close()
         self._wake_r.close()
         self._wake_w.close()
 
@@ -202,13 +261,20 @@ class LockedLoop:
         self.lock = lock
 
     def _locked(self, callback: Callable[..., Any]) -> Callable[..., Any]:
+        if getattr(callback, "holds_lock", None) is self.lock:
+            return callback
         lock = self.lock
 
         def run(*args: Any) -> None:
             with lock:
                 callback(*args)
 
+        run.holds_lock = lock  # type: ignore[attr-defined]
         return run
+
+    def wrap(self, callback: Callable[..., Any]) -> Callable[..., Any]:
+        """``callback`` made to hold the lock, for a caller that registers it again and again."""
+        return self._locked(callback)
 
     def time(self) -> float:
         return time.monotonic()

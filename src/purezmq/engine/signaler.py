@@ -32,6 +32,8 @@ class Signaler:
                     pass
 
     def clear(self) -> None:
+        if not self._set:
+            return  # (A set racing with this is simply seen at the owner's next look.)
         with self._cond:
             if not self._set:
                 return

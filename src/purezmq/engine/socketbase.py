@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import os
-import select
 import socket as stdsocket
 import threading
 import time
@@ -24,6 +23,7 @@ from ..routing.pipe import Message, Peer, Pipe
 from ..routing.sockets import ROUTING_BY_TYPE, Routing
 from ..transport import address as addr
 from ..transport.stream import Connecter, Listener
+from .direct import DirectReader
 from .iothread import LockedLoop
 from .signaler import Signaler
 
@@ -63,7 +63,7 @@ class SocketBase:
         #: a send that follows a send leaves the writing to the I/O thread, which batches.
         self.direct_send = False
         self._reading_here = False
-        self._direct_poll: tuple[Any, Any] | None = None
+        self.direct_reader = DirectReader(self)
         context._socket_opened(self)
 
     listener_class: Any = Listener
@@ -165,58 +165,8 @@ class SocketBase:
 
     def _wait_reading(self, deadline: float | None) -> None:
         """Wait for a message; with a single tcp/ipc connection, read it in this thread."""
-        if len(self.sessions) == 1 and self._wait_on_connection(deadline):
-            return
-        self._wait(deadline)
-
-    def _wait_on_connection(self, deadline: float | None) -> bool:
-        """Borrow the connection from the I/O thread, wait on it and on the signal, read what
-        came; False when the connection cannot be borrowed now (the caller waits as usual)."""
-        try:
-            (session,) = self.sessions
-        except ValueError:  # Changed under our feet: a connection came or went.
-            return False
-        engine = session.engine
-        if engine is None or not engine.ready or not engine.direct:
-            return False
-        transport = engine.transport
-        lock = self.io_lock
-        if not lock.acquire(blocking=False):
-            return False
-        try:
-            if self.signal.is_set() or not transport.borrow(self.signal.set):
-                return False
-        finally:
-            lock.release()
-        timed_out = False
-        try:
-            poller = self._direct_poll
-            if poller is None or poller[0] is not transport:
-                poller = (transport, select.poll())
-                poller[1].register(transport.fileno(), select.POLLIN)
-                poller[1].register(self.signal.fileno(), select.POLLIN)
-                self._direct_poll = poller
-            if deadline is None:
-                timeout = None
-            else:
-                timeout = max(0.0, (deadline - time.monotonic()) * 1000)
-            events = poller[1].poll(timeout)
-            if not events:
-                timed_out = deadline is not None
-            for fd, _ in events:
-                if fd != self.signal.fileno():
-                    with lock:
-                        self._reading_here = True
-                        try:
-                            transport.read_now()
-                        finally:
-                            self._reading_here = False
-        finally:
-            with lock:
-                transport.give_back()
-        if timed_out:
-            raise Again()
-        return True
+        if not (self.sessions and self.direct_reader.wait(deadline)):
+            self._wait(deadline)
 
     def send_message(self, message: Message, flags: int = 0) -> None:
         routing = self.routing
@@ -269,14 +219,17 @@ class SocketBase:
         while True:
             self.signal.clear()
             self.check_open()
-            self.process_mailbox()
-            found = routing.recv()
-            if found is not None:
-                self.direct_send = True
-                return found
+            # Nothing in the mailbox means no pipe woke since the last look: no need to look.
+            if self.mailbox:
+                self.process_mailbox()
+                found = routing.recv()
+                if found is not None:
+                    self.direct_send = True
+                    return found
             self._wait_reading(deadline)
 
     def events(self) -> int:
+        self.direct_reader.release()  # What comes next must wake a poller: the I/O thread reads.
         self.signal.clear()
         self.process_mailbox()
         if self.closed:
@@ -418,6 +371,7 @@ class SocketBase:
         if linger_ms is None:
             linger_ms = self.options.int(Opt.LINGER)
         self.closed = True
+        self.direct_reader.release()
         for name in self.context._inproc.bound_by(self):
             self.context._inproc.unbind(name, self)
         seen: set[int] = set()
@@ -431,6 +385,7 @@ class SocketBase:
         self.context._socket_closed(self)
 
     def fileno(self) -> int:
+        self.direct_reader.release()
         return self.signal.fileno()
 
     def __repr__(self) -> str:

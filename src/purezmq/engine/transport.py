@@ -48,6 +48,8 @@ class SelectorTransport:
         self._closed = False
         self._close_timer: Any = None
         self._borrower: Callable[[], None] | None = None
+        # Registered anew at each resume and give-back: wrap it for the loop once.
+        self._reader = loop.wrap(self._on_readable)
         self._read_buffer = bytearray(READ_SIZE)
         self._read_view = memoryview(self._read_buffer)
         self._extra = {"socket": sock, "peername": _peername(sock)}
@@ -80,7 +82,7 @@ class SelectorTransport:
         if not self._reading and not self._closing:
             self._reading = True
             if self._borrower is None:
-                self._loop.add_reader(self._sock, self._on_readable)
+                self._loop.add_reader(self._sock, self._reader)
 
     # -- reading from the socket's own thread ------------------------------------------------
     # A socket about to sleep in recv borrows its connection: the I/O thread stops watching it,
@@ -96,8 +98,15 @@ class SelectorTransport:
         self._loop.remove_reader(self._sock)
         return True
 
+    def borrowed_by(self, wake: Callable[[], None]) -> bool:
+        return self._borrower is wake
+
+    @property
+    def reading(self) -> bool:
+        return self._reading and not self._closing
+
     def read_now(self) -> None:
-        if self._borrower is not None and not self._closing:
+        if self._borrower is not None and self._reading and not self._closing:
             self._on_readable()
 
     def give_back(self) -> None:
@@ -105,7 +114,7 @@ class SelectorTransport:
             return
         self._borrower = None
         if self._reading and not self._closing:
-            self._loop.add_reader(self._sock, self._on_readable)
+            self._loop.add_reader(self._sock, self._reader)
 
     def fileno(self) -> int:
         return self._sock.fileno()

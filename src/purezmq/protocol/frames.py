@@ -135,9 +135,16 @@ class FrameDecoder:
                 if size > limit:
                     self._check(flags, size)
                 break
-            if flags == 0 and not partial and size <= limit:
+            if flags < LONG and size <= limit:  # A short data frame: the common case.
                 pos = start + size
-                add([source[start:pos]])
+                if flags:
+                    partial.append(source[start:pos])
+                elif partial:
+                    partial.append(source[start:pos])
+                    add(partial)
+                    partial = []
+                else:
+                    add([source[start:pos]])
                 continue
             self._check(flags, size)
             body = source[start : start + size]
