@@ -7,6 +7,7 @@ import json
 import pickle
 import random
 import warnings
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -66,8 +67,9 @@ class Socket:
     _core_class: type[SocketBase] = SocketBase
 
     def __init__(self, context: Any, socket_type: int, **kwargs: Any) -> None:
-        object.__setattr__(self, "_recv_frames", [])
-        object.__setattr__(self, "_recv_peer", None)
+        # Mutated in place, never reassigned: __setattr__ here is the options' (and slow).
+        object.__setattr__(self, "_recv_frames", deque())
+        object.__setattr__(self, "_recv_peer", [None])
         object.__setattr__(self, "_send_frames", [])
         object.__setattr__(self, "context", context)
         object.__setattr__(self, "copy_threshold", kwargs.get("copy_threshold", 65536))
@@ -334,35 +336,42 @@ class Socket:
     def _next_frame(self, flags: int) -> tuple[bytes, bool]:
         frames = self._recv_frames
         if frames:
-            frame = frames.pop(0)
+            frame = frames.popleft()
             return frame, bool(frames)
         message, peer = self._recv_message(flags)
-        object.__setattr__(self, "_recv_peer", peer)
+        self._recv_peer[0] = peer
         if len(message) == 1:
             return message[0], False
-        object.__setattr__(self, "_recv_frames", message[1:])
-        return message[0], True
+        frames.extend(message)
+        return frames.popleft(), True
 
     def _as_frame(self, data: bytes, more: bool) -> Frame:
         frame = Frame(data)
         frame.more = more
-        peer = self._recv_peer
+        peer = self._recv_peer[0]
         if peer is not None:
             frame._metadata = peer.metadata
         return frame
 
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
+        if not self._recv_frames and copy:
+            # The usual case, kept to one call into the core (the per-message cost matters).
+            message, peer = self._recv_message(flags)
+            self._recv_peer[0] = peer
+            if len(message) == 1:
+                return message[0]
+            self._recv_frames.extend(message)
+            return self._recv_frames.popleft()
         data, more = self._next_frame(flags)
         return data if copy else self._as_frame(data, more)
 
     def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
         if self._recv_frames:
-            first, _ = self._next_frame(flags)
-            frames = [first, *self._recv_frames]
-            object.__setattr__(self, "_recv_frames", [])
+            frames = list(self._recv_frames)
+            self._recv_frames.clear()
         else:
             message, peer = self._recv_message(flags)
-            object.__setattr__(self, "_recv_peer", peer)
+            self._recv_peer[0] = peer
             frames = list(message)
         if copy:
             return frames

@@ -31,6 +31,7 @@ class DirectReader:
     def __init__(self, socket: SocketBase) -> None:
         self.socket = socket
         self.transport: Any = None
+        self._session: Any = None
         self._wake = socket.signal.set  # One bound method, so that the transport can compare.
         self._waiting = False
         self._used = False
@@ -98,6 +99,7 @@ class DirectReader:
         if not transport.borrow(self._wake):
             return None
         self.transport = transport
+        self._session = session
         return transport
 
     def _schedule_sweep(self) -> None:
@@ -109,7 +111,10 @@ class DirectReader:
         self._sweep_scheduled = False
         if self.transport is None or self._waiting:
             return  # (A wait that ends schedules the next sweep.)
-        if self._used:
+        # Still in use: waited on since the last sweep, or messages read from it still queued
+        # for the application (which is busy with them: taking the connection back now would
+        # only make two threads contend for the GIL).
+        if self._used or (self._session is not None and self._session.peer.inbound.peek()):
             self._used = False
             self._schedule_sweep()
             return
@@ -117,6 +122,7 @@ class DirectReader:
 
     def _give_back(self) -> None:
         transport, self.transport = self.transport, None
+        self._session = None
         if transport is not None and transport.borrowed_by(self._wake):
             transport.give_back()
 

@@ -176,9 +176,16 @@ class StreamEngine:
         if not stalled:
             return
         pipe = self.session.peer.inbound
-        written = pipe.write_many(list(stalled))
-        for _ in range(written):
-            stalled.popleft()
+        room = pipe.room()
+        if room < len(stalled):
+            # Offer one more than fits, so that the pipe marks us blocked and wakes us again.
+            batch = [stalled.popleft() for _ in range(room + 1)]
+            written = pipe.write_many(batch)
+            stalled.extendleft(reversed(batch[written:]))
+        else:
+            written = pipe.write_many(list(stalled))
+            for _ in range(written):
+                stalled.popleft()
         if not stalled:
             self._resume_reading()
 

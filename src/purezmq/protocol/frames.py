@@ -119,8 +119,24 @@ class FrameDecoder:
         end = len(source)
         limit = self.max_frame_size if self.max_frame_size >= 0 else 0x7FFF_FFFF_FFFF
         unpack = _LONG_SIZE.unpack_from
+        short_ok = limit >= 255  # No short frame can pass MAXMSGSIZE: skip that check.
         while end - pos >= 2:
             flags = source[pos]
+            if flags < LONG and short_ok:  # A short data frame: the common case, kept tight.
+                start = pos + 2
+                stop = start + source[pos + 1]
+                if stop > end:
+                    break
+                if flags:
+                    partial.append(source[start:stop])
+                elif partial:
+                    partial.append(source[start:stop])
+                    add(partial)
+                    partial = []
+                else:
+                    add([source[start:stop]])
+                pos = stop
+                continue
             if flags > _KNOWN_FLAGS:
                 raise ProtocolError(f"invalid frame flags {flags:#04x}")
             if flags & LONG:

@@ -87,6 +87,10 @@ class Pipe:
             if self.reader is not None:
                 self.reader.on_readable(self)
 
+    def room(self) -> int:
+        """How many messages fit now (a large number when there is no high-water mark)."""
+        return max(0, self.hwm - len(self._queue)) if self.hwm else 1 << 30
+
     def writable(self) -> bool:
         """Whether a write would succeed now; marks the writer blocked when it would not."""
         return not self._full()
