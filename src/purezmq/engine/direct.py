@@ -38,6 +38,11 @@ class DirectReader:
         self._sweep_scheduled = False
         self._poll: tuple[Any, Any, int] | None = None
 
+    @property
+    def waiting(self) -> bool:
+        """Whether the socket's thread is waiting on a borrowed connection now."""
+        return self._waiting
+
     def wait(self, deadline: float | None) -> bool:
         """Wait until the connection or the signal has news, reading what came; Again at the
         deadline. False when the connection cannot be borrowed now (wait as usual then)."""
@@ -65,12 +70,12 @@ class DirectReader:
             for fd, _ in events:
                 if fd == poller[2]:
                     with lock:
-                        socket._reading_here = True
+                        socket._working_here = True
                         try:
                             if self.transport is transport:
                                 transport.read_now()
                         finally:
-                            socket._reading_here = False
+                            socket._working_here = False
         finally:
             self._waiting = False
         if not self._sweep_scheduled:

@@ -27,6 +27,8 @@ log = logging.getLogger("purezmq")
 _PUBLISHERS = ("PUB", "XPUB")
 _SUBSCRIBERS = ("SUB", "XSUB")
 _BATCH = 512
+#: The longest the socket's thread waits for the I/O thread to let go of the socket's lock.
+_LOCK_WAIT = 0.1
 
 
 class StreamEngine:
@@ -288,7 +290,17 @@ class Session:
         outbound.writer = self.socket
         peer = Peer(inbound, outbound, self.endpoint)
         peer.owner = self
+        peer.make_room = self._make_room
         return peer
+
+    def _make_room(self) -> bool:
+        socket = self.socket
+        working = socket._working_here
+        socket._working_here = True
+        try:
+            return self.write_here()
+        finally:
+            socket._working_here = working
 
     # Pipe listener: called from the socket's thread ------------------------------------------
 
@@ -302,14 +314,19 @@ class Session:
         if not self._run_here(self._unstall):
             self.socket.schedule_io(self._unstall)
 
-    def _run_here(self, work: Any) -> bool:
+    def write_here(self) -> bool:
+        """From the socket's thread: hand what is queued to the connection now (waiting for
+        the I/O thread if it is busy with this socket: it holds the lock only briefly)."""
+        return self.peer.outbound.peek() and self._run_here(self.pump_out, wait=True)
+
+    def _run_here(self, work: Any, wait: bool = False) -> bool:
         """The socket's thread's fast path: do the I/O work now instead of waking the I/O
         thread for it, when this session's connection is up and nobody else is driving it."""
         engine = self.engine
         if engine is None or not engine.ready or not engine.direct:
             return False
         lock = self.socket.io_lock
-        if not lock.acquire(blocking=False):
+        if not (lock.acquire(timeout=_LOCK_WAIT) if wait else lock.acquire(blocking=False)):
             return False
         try:
             work()

@@ -62,7 +62,7 @@ class SocketBase:
         #: request) is written at once from this thread, since someone is likely waiting for it;
         #: a send that follows a send leaves the writing to the I/O thread, which batches.
         self.direct_send = False
-        self._reading_here = False
+        self._working_here = False
         self.direct_reader = DirectReader(self)
         context._socket_opened(self)
 
@@ -98,12 +98,13 @@ class SocketBase:
 
     def on_readable(self, pipe: Pipe) -> None:
         self.mailbox.append(("in", pipe.reader_peer))  # type: ignore[arg-type]
-        if not self._reading_here:
-            self.signal.set()  # (This thread, reading for itself, looks at its mailbox next.)
+        if not self._working_here:
+            self.signal.set()  # (This thread, doing I/O for itself, looks at its mailbox next.)
 
     def on_writable(self, pipe: Pipe) -> None:
         self.mailbox.append(("out", pipe.writer_peer))  # type: ignore[arg-type]
-        self.signal.set()
+        if not self._working_here:
+            self.signal.set()
 
     def process_mailbox(self) -> None:
         mailbox = self.mailbox
@@ -163,6 +164,18 @@ class SocketBase:
         if remaining <= 0 or not self.signal.wait(remaining):
             raise Again()
 
+    def _write_here(self) -> bool:
+        """The pipes are full: rather than sleep until the I/O thread has written them out,
+        write them out from this thread (when the connections are free). True if it did."""
+        self._working_here = True
+        try:
+            wrote = False
+            for session in list(self.sessions):
+                wrote = session.write_here() or wrote
+            return wrote
+        finally:
+            self._working_here = False
+
     def _wait_reading(self, deadline: float | None) -> None:
         """Wait for a message; with a single tcp/ipc connection, read it in this thread."""
         if not (self.sessions and self.direct_reader.wait(deadline)):
@@ -180,6 +193,11 @@ class SocketBase:
         if routing.send(message):
             self.direct_send = False
             return
+        if self.sessions and self._write_here():
+            self.process_mailbox()
+            if routing.send(message):
+                self.direct_send = False
+                return
         deadline = self._deadline(flags, self.options.int(Opt.SNDTIMEO))
         while True:
             self._wait(deadline)

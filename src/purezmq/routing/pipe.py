@@ -15,6 +15,7 @@ GIL, a thread preempted while holding it stalls the other in a futex convoy.)
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Protocol
 
 Message = list[bytes]
@@ -176,6 +177,10 @@ class Pipe:
         return messages
 
 
+def _cannot() -> bool:
+    return False
+
+
 class Peer:
     """The socket's end of a connection to one peer: a pipe in each direction plus what we know."""
 
@@ -190,6 +195,7 @@ class Peer:
         "detached",
         "state",
         "owner",
+        "make_room",
         "__weakref__",
     )
 
@@ -206,6 +212,9 @@ class Peer:
         self.state: Any = None
         # Whoever serves the other end: a session of the I/O thread, or an inproc partner.
         self.owner: Any = None
+        #: Asks the far end to take queued messages now (a session writes them out from the
+        #: socket's thread); True if it did. A publisher tries it before dropping a message.
+        self.make_room: Callable[[], bool] = _cannot
         inbound.reader_peer = self
         outbound.writer_peer = self
 

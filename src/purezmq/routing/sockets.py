@@ -409,7 +409,8 @@ class Pub(Routing):
 
     def send(self, message: Message) -> bool:
         for peer in self.index.match(message[0]):
-            peer.outbound.write(message)
+            if not peer.outbound.write(message) and peer.make_room():
+                peer.outbound.write(message)  # Dropped if still full, as libzmq.
         return True
 
     def has_out(self) -> bool:
