@@ -40,6 +40,35 @@ def _pair(pctx, lctx, ours: int, theirs: int, endpoint: str = "tcp://127.0.0.1:*
     return mine, peer
 
 
+def _send_once_waiting(reader, sock, data: bytes) -> threading.Thread:
+    """Send ``data`` from another thread once our socket waits on its borrowed connection."""
+
+    def send() -> None:
+        deadline = time.monotonic() + 5
+        while not reader.waiting and time.monotonic() < deadline:
+            time.sleep(0.001)
+        sock.send(data)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    return thread
+
+
+def _borrowing_round_trip(rep, req) -> None:
+    """A warm-up round trip, then one whose request our REP reads in its own thread."""
+    for request in (b"zero", b"one"):
+        reader = rep._core.direct_reader
+        sender = _send_once_waiting(reader, req, request) if request == b"one" else None
+        if sender is None:
+            req.send(request)
+        assert rep.recv() == request
+        if sender is not None:
+            sender.join(5)
+            assert reader.transport is not None, "the receive did not read in its own thread"
+        rep.send(b"ok")
+        assert req.recv() == b"ok"
+
+
 @pytest.mark.parametrize("transport", ["tcp", "ipc"])
 def test_ping_pong_of_mixed_sizes_arrives_whole_and_in_order(pctx, lctx, ipc_dir, transport):
     """Replies written at once and requests read in the socket's thread, with bodies from empty
@@ -74,10 +103,7 @@ def test_a_burst_past_the_high_water_mark_arrives_in_order(pctx, lctx):
 def test_poller_after_a_receive_still_wakes(pctx, lctx):
     """recv borrowed the connection; a Poller that waits next must still see what comes."""
     rep, req = _pair(pctx, lctx, purezmq.REP, pyzmq.REQ)
-    req.send(b"one")
-    assert rep.recv() == b"one"
-    rep.send(b"ok")
-    assert req.recv() == b"ok"
+    _borrowing_round_trip(rep, req)
     poller = purezmq.Poller()
     poller.register(rep, purezmq.POLLIN)
     req.send(b"two")
@@ -88,10 +114,7 @@ def test_poller_after_a_receive_still_wakes(pctx, lctx):
 def test_fd_after_a_receive_turns_readable(pctx, lctx):
     """The FD contract (edge-triggered readiness, then EVENTS) holds after a borrowing recv."""
     rep, req = _pair(pctx, lctx, purezmq.REP, pyzmq.REQ)
-    req.send(b"one")
-    assert rep.recv() == b"one"
-    rep.send(b"ok")
-    assert req.recv() == b"ok"
+    _borrowing_round_trip(rep, req)
     fd = rep.getsockopt(purezmq.FD)
     rep.getsockopt(purezmq.EVENTS)
     req.send(b"two")
@@ -102,38 +125,15 @@ def test_fd_after_a_receive_turns_readable(pctx, lctx):
     assert rep.recv(purezmq.NOBLOCK) == b"two"
 
 
-def _send_once_waiting(reader, sock, data: bytes) -> threading.Thread:
-    """Send ``data`` from another thread once our socket waits on its borrowed connection."""
-
-    def send() -> None:
-        deadline = time.monotonic() + 5
-        while not reader.waiting and time.monotonic() < deadline:
-            time.sleep(0.001)
-        sock.send(data)
-
-    thread = threading.Thread(target=send)
-    thread.start()
-    return thread
-
-
 def test_the_io_thread_takes_an_idle_connection_back(pctx, lctx):
     rep, req = _pair(pctx, lctx, purezmq.REP, pyzmq.REQ)
-    req.send(b"zero")
-    assert rep.recv() == b"zero"
-    rep.send(b"ok")
-    assert req.recv() == b"ok"
+    _borrowing_round_trip(rep, req)
     reader = rep._core.direct_reader
-    sender = _send_once_waiting(reader, req, b"one")
-    assert rep.recv() == b"one"
-    sender.join(5)
-    assert reader.transport is not None, "the receive did not read in its own thread"
-    rep.send(b"ok")
     deadline = time.monotonic() + 5
     while reader.transport is not None:
         assert time.monotonic() < deadline, "the connection was never given back"
         time.sleep(RECLAIM_AFTER)
     # Back with the I/O thread, which now queues what comes without any call of ours.
-    assert req.recv() == b"ok"
     req.send(b"two")
     peer = next(iter(rep._core.sessions)).peer
     while not peer.inbound.peek():
