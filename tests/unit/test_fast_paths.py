@@ -130,3 +130,40 @@ def test_lock_free_pipe_loses_no_message_and_no_wake_up_between_threads():
         expected += 1
     writer.join(timeout=10)
     assert not writer.is_alive()
+
+
+def test_signaler_wakes_its_waiter_and_times_out_cleanly():
+    from purezmq.engine.signaler import Signaler
+
+    signal = Signaler()
+    assert signal.wait(0.01) is False  # Nothing set: the deadline passes.
+    signal.set()
+    assert signal.wait(None) is True  # Already set: no sleep.
+    signal.clear()
+    rounds = 2000
+    woken = 0
+
+    def setter() -> None:
+        for _ in range(rounds):
+            signal.set()
+
+    thread = threading.Thread(target=setter)
+    thread.start()
+    while thread.is_alive() or signal.is_set():
+        # Waits that time out must leave the gate closed, waits that are woken must see it set.
+        if signal.wait(0.0005):
+            assert signal.is_set()
+            woken += 1
+            signal.clear()
+    thread.join()
+    assert woken >= 1
+    signal.clear()
+    assert signal.wait(0.01) is False  # No gate left open by a race.
+    fd = signal.fileno()
+    signal.set()
+    import select
+
+    assert select.select([fd], [], [], 1)[0] == [fd]
+    signal.clear()
+    assert select.select([fd], [], [], 0)[0] == []
+    signal.close()
