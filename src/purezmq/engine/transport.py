@@ -7,6 +7,7 @@ an ``asyncio.Protocol``, so the engine runs the same here and on an asyncio loop
 from __future__ import annotations
 
 import socket
+import threading
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -19,6 +20,8 @@ CLOSE_WAIT = 10.0
 #: Above this many buffered bytes the engine is asked to pause writing.
 WRITE_HIGH_WATER = 256 * 1024
 _IOV_MAX = 512
+
+_thread_buffers = threading.local()
 
 
 class StreamProtocol(Protocol):
@@ -50,8 +53,6 @@ class SelectorTransport:
         self._borrower: Callable[[], None] | None = None
         # Registered anew at each resume and give-back: wrap it for the loop once.
         self._reader = loop.wrap(self._on_readable)
-        self._read_buffer = bytearray(READ_SIZE)
-        self._read_view = memoryview(self._read_buffer)
         self._extra = {"socket": sock, "peername": _peername(sock)}
         protocol.connection_made(self)
         if not self._closing:
@@ -121,7 +122,14 @@ class SelectorTransport:
 
     def _on_readable(self) -> None:
         try:
-            count = self._sock.recv_into(self._read_buffer)
+            view = _thread_buffers.view
+        except AttributeError:
+            # One buffer per reading thread (the I/O thread, a socket's own thread), reused: a
+            # fresh 256 KiB bytes object per read costs mmap/munmap calls, one per connection
+            # would cost 256 KiB each.
+            view = _thread_buffers.view = memoryview(bytearray(READ_SIZE))
+        try:
+            count = self._sock.recv_into(view)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
@@ -131,8 +139,7 @@ class SelectorTransport:
             self._protocol.eof_received()
             self._force_close(None)
             return
-        # One reused buffer: a fresh 256 KiB bytes object per read costs mmap/munmap calls.
-        self._protocol.data_received(self._read_view[:count].tobytes())
+        self._protocol.data_received(view[:count].tobytes())
 
     # -- writing -----------------------------------------------------------------------------
 
