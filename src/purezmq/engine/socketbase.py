@@ -60,7 +60,8 @@ class SocketBase:
         self.sessions: set[Any] = set()
         #: Set by a receive, cleared by a send: a send that follows a receive (a reply, the next
         #: request) is written at once from this thread, since someone is likely waiting for it;
-        #: a send that follows a send leaves the writing to the I/O thread, which batches.
+        #: a send that follows a send leaves the writing to the I/O thread, which batches. A
+        #: receive that follows a send waits for an answer: it reads in this thread.
         self.direct_send = False
         self._working_here = False
         self.direct_reader = DirectReader(self)
@@ -177,9 +178,14 @@ class SocketBase:
             self._working_here = False
 
     def _wait_reading(self, deadline: float | None) -> None:
-        """Wait for a message; with a single tcp/ipc connection, read it in this thread."""
-        if not (self.sessions and self.direct_reader.wait(deadline)):
-            self._wait(deadline)
+        """Wait for a message; with a single tcp/ipc connection, read it in this thread when
+        this socket waits for an answer (it sent since it last received). A socket that only
+        receives is better served by the I/O thread reading ahead while it works: there the
+        kernel's copies run outside the GIL, in parallel with the application."""
+        if self.sessions and not self.direct_send and self.direct_reader.wait(deadline):
+            return
+        self.direct_reader.release()
+        self._wait(deadline)
 
     def send_message(self, message: Message, flags: int = 0) -> None:
         routing = self.routing

@@ -12,6 +12,9 @@ COMMAND = 0x04
 _KNOWN_FLAGS = MORE | LONG | COMMAND
 
 _LONG_SIZE = struct.Struct(">Q")
+#: Above this frame size the decoder slices a completed frame out of its buffer instead of
+#: copying the whole buffer to parse it.
+_WHOLE_COPY_LIMIT = 64 * 1024
 _SHORT_HEADERS = [bytes((flags, size)) for flags in range(8) for size in range(256)]
 
 
@@ -108,6 +111,11 @@ class FrameDecoder:
             buffer += data
             if len(buffer) < self._need:
                 return [], partial, False  # Still inside one large frame: nothing to parse.
+            if self._need > _WHOLE_COPY_LIMIT:
+                # A large frame is complete: cut it out of the buffer rather than copy it all.
+                found = self._messages(self.feed(b""), partial)
+                self._need = self._frame_end(buffer)
+                return found
             source = bytes(buffer)
             buffer.clear()
         else:
@@ -177,6 +185,25 @@ class FrameDecoder:
         if pos < end:
             buffer += source[pos:]
             self._need = self._frame_end(buffer)
+        return events, partial, commands
+
+    @staticmethod
+    def _messages(
+        frames: list[tuple[int, bytes]], partial: list[bytes]
+    ) -> tuple[list[list[bytes] | tuple[int, bytes]], list[bytes], bool]:
+        """``feed``'s frames grouped as ``feed_messages`` returns them."""
+        events: list[list[bytes] | tuple[int, bytes]] = []
+        commands = False
+        for flags, body in frames:
+            if flags & COMMAND:
+                events.append((flags, body))
+                commands = True
+            elif flags & MORE:
+                partial.append(body)
+            else:
+                partial.append(body)
+                events.append(partial)
+                partial = []
         return events, partial, commands
 
     @staticmethod
