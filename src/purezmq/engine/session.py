@@ -290,17 +290,8 @@ class Session:
         outbound.writer = self.socket
         peer = Peer(inbound, outbound, self.endpoint)
         peer.owner = self
-        peer.make_room = self._make_room
+        peer.make_room = self.write_here
         return peer
-
-    def _make_room(self) -> bool:
-        socket = self.socket
-        working = socket._working_here
-        socket._working_here = True
-        try:
-            return self.write_here()
-        finally:
-            socket._working_here = working
 
     # Pipe listener: called from the socket's thread ------------------------------------------
 
@@ -328,9 +319,13 @@ class Session:
         lock = self.socket.io_lock
         if not (lock.acquire(timeout=_LOCK_WAIT) if wait else lock.acquire(blocking=False)):
             return False
+        socket = self.socket
+        working = socket._working_here
+        socket._working_here = True  # Only while holding the lock (see SocketBase).
         try:
             work()
         finally:
+            socket._working_here = working
             lock.release()
         return True
 

@@ -63,6 +63,8 @@ class SocketBase:
         #: a send that follows a send leaves the writing to the I/O thread, which batches. A
         #: receive that follows a send waits for an answer: it reads in this thread.
         self.direct_send = False
+        #: True only while this socket's own thread does I/O work holding the I/O lock: what
+        #: it posts to its own mailbox then needs no signal (it looks at the mailbox next).
         self._working_here = False
         self.direct_reader = DirectReader(self)
         context._socket_opened(self)
@@ -165,17 +167,11 @@ class SocketBase:
         if remaining <= 0 or not self.signal.wait(remaining):
             raise Again()
 
-    def _write_here(self) -> bool:
+    def _write_here(self) -> None:
         """The pipes are full: rather than sleep until the I/O thread has written them out,
-        write them out from this thread (when the connections are free). True if it did."""
-        self._working_here = True
-        try:
-            wrote = False
-            for session in list(self.sessions):
-                wrote = session.write_here() or wrote
-            return wrote
-        finally:
-            self._working_here = False
+        write them out from this thread (when the connections are free)."""
+        for session in list(self.sessions):
+            session.write_here()
 
     def _wait_reading(self, deadline: float | None) -> None:
         """Wait for a message; with a single tcp/ipc connection, read it in this thread when
@@ -199,7 +195,8 @@ class SocketBase:
         if routing.send(message):
             self.direct_send = False
             return
-        if self.sessions and self._write_here():
+        if self.sessions:
+            self._write_here()
             self.process_mailbox()
             if routing.send(message):
                 self.direct_send = False
