@@ -88,11 +88,11 @@ class DirectReader:
         """The connection this thread may read (borrowing it now if needed), or None."""
         transport = self.transport
         if transport is not None:
-            if transport.borrowed_by(self._wake) and transport.reading:
-                return transport
-            if not transport.borrowed_by(self._wake):
-                self.transport = None
-            return None  # Paused (the socket's pipe is full): nothing to read for now.
+            if not transport.borrowed_by(self._wake):  # Taken back meanwhile (or closed).
+                self.transport = self._session = None
+                return None
+            # Paused (the socket's pipe is full): nothing to read for now.
+            return transport if transport.reading else None
         try:
             (session,) = self.socket.sessions
         except ValueError:  # None, several, or changed under our feet.

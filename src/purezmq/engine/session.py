@@ -178,16 +178,11 @@ class StreamEngine:
         if not stalled:
             return
         pipe = self.session.peer.inbound
-        room = pipe.room()
-        if room < len(stalled):
-            # Offer one more than fits, so that the pipe marks us blocked and wakes us again.
-            batch = [stalled.popleft() for _ in range(room + 1)]
-            written = pipe.write_many(batch)
-            stalled.extendleft(reversed(batch[written:]))
-        else:
-            written = pipe.write_many(list(stalled))
-            for _ in range(written):
-                stalled.popleft()
+        # Offer one more than fits (when there are more), so that the pipe marks us blocked
+        # and wakes us again.
+        batch = [stalled.popleft() for _ in range(min(pipe.room() + 1, len(stalled)))]
+        written = pipe.write_many(batch)
+        stalled.extendleft(reversed(batch[written:]))
         if not stalled:
             self._resume_reading()
 
@@ -316,10 +311,10 @@ class Session:
         engine = self.engine
         if engine is None or not engine.ready or not engine.direct:
             return False
-        lock = self.socket.io_lock
+        socket = self.socket
+        lock = socket.io_lock
         if not (lock.acquire(timeout=_LOCK_WAIT) if wait else lock.acquire(blocking=False)):
             return False
-        socket = self.socket
         working = socket._working_here
         socket._working_here = True  # Only while holding the lock (see SocketBase).
         try:

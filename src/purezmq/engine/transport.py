@@ -107,7 +107,7 @@ class SelectorTransport:
         return self._reading and not self._closing
 
     def read_now(self) -> None:
-        if self._borrower is not None and self._reading and not self._closing:
+        if self._borrower is not None and self.reading:
             self._on_readable()
 
     def give_back(self) -> None:

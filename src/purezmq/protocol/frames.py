@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
+from typing import Any
 
 from .errors import ProtocolError
 
@@ -159,29 +161,10 @@ class FrameDecoder:
                 if size > limit:
                     self._check(flags, size)
                 break
-            if flags < LONG and size <= limit:  # A short data frame: the common case.
-                pos = start + size
-                if flags:
-                    partial.append(source[start:pos])
-                elif partial:
-                    partial.append(source[start:pos])
-                    add(partial)
-                    partial = []
-                else:
-                    add([source[start:pos]])
-                continue
             self._check(flags, size)
-            body = source[start : start + size]
             pos = start + size
-            if flags & COMMAND:
-                add((flags, body))
-                commands = True
-            elif flags & MORE:
-                partial.append(body)
-            else:
-                partial.append(body)
-                add(partial)
-                partial = []
+            partial = self._group(flags, source[start:pos], partial, add)
+            commands = commands or bool(flags & COMMAND)
         if pos < end:
             buffer += source[pos:]
             self._need = self._frame_end(buffer)
@@ -193,18 +176,25 @@ class FrameDecoder:
     ) -> tuple[list[list[bytes] | tuple[int, bytes]], list[bytes], bool]:
         """``feed``'s frames grouped as ``feed_messages`` returns them."""
         events: list[list[bytes] | tuple[int, bytes]] = []
-        commands = False
         for flags, body in frames:
-            if flags & COMMAND:
-                events.append((flags, body))
-                commands = True
-            elif flags & MORE:
-                partial.append(body)
-            else:
-                partial.append(body)
-                events.append(partial)
-                partial = []
-        return events, partial, commands
+            partial = FrameDecoder._group(flags, body, partial, events.append)
+        return events, partial, any(flags & COMMAND for flags, _ in frames)
+
+    @staticmethod
+    def _group(
+        flags: int, body: bytes, partial: list[bytes], add: Callable[[Any], None]
+    ) -> list[bytes]:
+        """File one frame: a command as ``(flags, body)``; a data frame into ``partial``, which
+        is handed on as a message at its last frame. Returns the message still incomplete."""
+        if flags & COMMAND:
+            add((flags, body))
+        elif flags & MORE:
+            partial.append(body)
+        else:
+            partial.append(body)
+            add(partial)
+            partial = []
+        return partial
 
     @staticmethod
     def _frame_end(buffer: bytearray) -> int:

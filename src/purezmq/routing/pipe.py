@@ -108,14 +108,11 @@ class Pipe:
     def write_many(self, messages: list[Message]) -> int:
         """Queue as many messages as fit; return how many were queued."""
         count = len(messages)
-        if self.hwm:
-            room = max(0, self.hwm - len(self._queue))
-            if room < count:
-                self._full(count)
-                # The reader may have made room since: take what fits now.
-                count = min(count, max(0, self.hwm - len(self._queue)))
-                if not count:
-                    return 0
+        if self.hwm and self.room() < count:
+            self._full(count)
+            count = min(count, self.room())  # The reader may have made room since.
+            if not count:
+                return 0
         self._queue.extend(messages if count == len(messages) else messages[:count])
         if self._reader_asleep:
             self._wake_reader()
