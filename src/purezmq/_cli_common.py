@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import purezmq as zmq
+from purezmq._argtypes import float_above_zero
 
 
 class UsageError(Exception):
@@ -110,14 +111,9 @@ class Signals:
             return ready
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
-    return value
+_seconds = float_above_zero(
+    "not a number of seconds", "must be a positive number of seconds", finite=True
+)
 
 
 # -- message formats ----------------------------------------------------------------------------
