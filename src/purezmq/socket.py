@@ -270,8 +270,10 @@ class Socket:
         routing_id: int | None = None,
         group: str | None = None,
     ) -> MessageTracker | None:
-        frame = _as_bytes(data)
-        if flags & _SNDMORE:
+        frame = data if type(data) is bytes else _as_bytes(data)
+        if not flags and not self._send_frames:
+            self._send_message([frame], 0)  # The usual case first: a one-frame message.
+        elif flags & _SNDMORE:
             if not self._send_frames:
                 self._core.wait_writable(flags)
             self._send_frames.append(frame)

@@ -293,6 +293,73 @@ def test_fair_queue_returns_peer_and_reactivates():
     assert fq.recv() == ([b"2"], a)
 
 
+def test_fair_queue_recv_many_batches_only_a_lone_peer():
+    a, b = make_peer(in_hwm=100), make_peer()
+    for i in range(5):
+        a.inbound.write([b"a%d" % i])
+    fq = FairQueue()
+    fq.activate(a)
+    assert fq.recv_many(3) == ([[b"a0"], [b"a1"], [b"a2"]], a)
+    b.inbound.write([b"b0"])
+    fq.activate(b)
+    # Two peers with messages: one each in turn, as recv would.
+    assert fq.recv_many(3) == ([[b"a3"]], a)
+    assert fq.recv_many(3) == ([[b"b0"]], b)
+    assert fq.recv_many(3) == ([[b"a4"]], a)
+    assert fq.recv_many(3) is None
+
+
+def test_ready_batch_keeps_round_robin_with_several_peers():
+    routing = sockets.Pull(RoutingOptions())
+    a, b = make_peer(), make_peer()
+    routing.attach(a)
+    routing.attach(b)
+    deliver(routing, a, [b"a0"], [b"a1"], [b"a2"])
+    deliver(routing, b, [b"b0"], [b"b1"])
+    assert recv_all(routing) == [[b"a0"], [b"b0"], [b"a1"], [b"b1"], [b"a2"]]
+
+
+def test_ready_batch_counts_against_the_hwm_until_handed_out():
+    routing = sockets.Pull(RoutingOptions())
+    writer = Listener()
+    a = make_peer(in_hwm=4)
+    a.inbound.writer = writer
+    routing.attach(a)
+    deliver(routing, a, *([b"%d" % i] for i in range(4)))
+    assert not a.inbound.write([b"full"])  # At the high-water mark: the writer waits.
+    assert routing.recv() == ([b"0"], a)  # The other three now wait in the ready batch...
+    assert routing.has_in()
+    assert not a.inbound.write([b"full"])  # ...and still count: the writer is not let ahead.
+    assert a.inbound.room() == 0
+    assert writer.writable == 0
+    assert recv_all(routing) == [[b"1"], [b"2"], [b"3"]]
+    assert writer.writable == 1  # All handed out: the writer is woken.
+    assert a.inbound.room() == 4
+    assert not routing.has_in()
+
+
+def test_pipe_read_releases_a_batch():
+    pipe = Pipe(2)
+    pipe.write([b"1"])
+    pipe.write([b"2"])
+    assert pipe.take_batch(8) == [[b"1"], [b"2"]]
+    assert not pipe.writable()
+    assert pipe.read() is None  # A plain read (has_in's prefetch) ends the batch too.
+    assert pipe.room() == 2
+
+
+def test_sub_unsubscribe_drops_batched_messages_of_the_topic():
+    routing = sockets.Sub(RoutingOptions())
+    a = make_peer()
+    routing.attach(a)
+    routing.subscribe(b"x")
+    routing.subscribe(b"y")
+    deliver(routing, a, [b"x1"], [b"y1"], [b"z1"], [b"x2"], [b"y2"])
+    assert routing.recv() == ([b"x1"], a)  # The rest now waits in the ready batch.
+    routing.unsubscribe(b"y")
+    assert recv_all(routing) == [[b"x2"]]
+
+
 def test_fair_queue_remove():
     a, b = make_peer(), make_peer()
     fq = FairQueue()

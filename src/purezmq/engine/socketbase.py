@@ -185,13 +185,11 @@ class SocketBase:
 
     def send_message(self, message: Message, flags: int = 0) -> None:
         routing = self.routing
-        if not routing.sends:
+        if self.closed or self.context._terminated or not routing.sends:
             self.check_open()
             raise ZMQError(errno.ENOTSUP)
         if self.mailbox:
             self.process_mailbox()
-        if self.closed or self.context._terminated:
-            self.check_open()
         if routing.send(message):
             self.direct_send = False
             return

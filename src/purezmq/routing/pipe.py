@@ -42,6 +42,7 @@ class Pipe:
         "writer",
         "_reader_asleep",
         "_writer_blocked",
+        "_held",
         "closed",
         "reader_peer",
         "writer_peer",
@@ -55,6 +56,9 @@ class Pipe:
         self.writer: PipeListener | None = None
         self._reader_asleep = True
         self._writer_blocked = False
+        #: How many messages the reader took in its last batch (take_batch): they count against
+        #: the high-water mark until the reader comes back for more, as if still queued.
+        self._held = 0
         self.closed = False
         # The Peer objects of the sockets at each end, so that a socket listener knows whose
         # pipe woke it (a session end has none).
@@ -74,10 +78,10 @@ class Pipe:
         """Whether ``incoming`` more messages would pass the high-water mark; when so the writer
         is marked blocked (then the queue looked at again, in case the reader just drained)."""
         hwm = self.hwm
-        if not hwm or len(self._queue) + incoming <= hwm:
+        if not hwm or len(self._queue) + self._held + incoming <= hwm:
             return False
         self._writer_blocked = True
-        if len(self._queue) + incoming <= hwm:
+        if len(self._queue) + self._held + incoming <= hwm:
             self._writer_blocked = False
             return False
         return True
@@ -90,7 +94,7 @@ class Pipe:
 
     def room(self) -> int:
         """How many messages fit now (a large number when there is no high-water mark)."""
-        return max(0, self.hwm - len(self._queue)) if self.hwm else 1 << 30
+        return max(0, self.hwm - len(self._queue) - self._held) if self.hwm else 1 << 30
 
     def writable(self) -> bool:
         """Whether a write would succeed now; marks the writer blocked when it would not."""
@@ -98,7 +102,7 @@ class Pipe:
 
     def write(self, message: Message) -> bool:
         """Queue a message; False (and nothing queued) when the pipe is at its high-water mark."""
-        if self.hwm and len(self._queue) >= self.hwm and self._full():
+        if self.hwm and len(self._queue) + self._held >= self.hwm and self._full():
             return False
         self._queue.append(message)
         if self._reader_asleep:
@@ -134,13 +138,15 @@ class Pipe:
         return True
 
     def _after_read(self) -> None:
-        if self._writer_blocked and len(self._queue) <= self._lwm:
+        if self._writer_blocked and len(self._queue) + self._held <= self._lwm:
             self._writer_blocked = False
             if self.writer is not None:
                 self.writer.on_writable(self)
 
     def read(self) -> Message | None:
         """The next message, or None (and the reader marked asleep) when there is none."""
+        if self._held:
+            self._held = 0  # The last batch is all handed out: room for the writer again.
         try:
             message = self._queue.popleft()
         except IndexError:
@@ -156,6 +162,24 @@ class Pipe:
         if not queue and self._sleep():
             return []
         count = min(limit, len(queue))
+        popleft = queue.popleft
+        messages = [popleft() for _ in range(count)]
+        if self._writer_blocked:
+            self._after_read()
+        return messages
+
+    def take_batch(self, limit: int) -> list[Message]:
+        """Up to ``limit`` messages for a reader that hands them out one by one: they go on
+        counting against the high-water mark until its next take_batch (or read), so the
+        writer is not let further ahead of the application than the mark allows."""
+        self._held = 0  # The last batch is all handed out.
+        queue = self._queue
+        if not queue and self._sleep():
+            if self._writer_blocked:
+                self._after_read()
+            return []
+        count = min(limit, len(queue))
+        self._held = count  # Counted before they leave the queue: the writer never sees room early.
         popleft = queue.popleft
         messages = [popleft() for _ in range(count)]
         if self._writer_blocked:

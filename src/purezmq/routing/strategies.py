@@ -37,6 +37,23 @@ class FairQueue:
             return message, peer
         return None
 
+    def recv_many(self, limit: int) -> tuple[list[Message], Peer] | None:
+        """Up to ``limit`` messages from the next peer in turn: one when several peers have
+        messages (round-robin stays exact), up to ``limit`` when only one has."""
+        active = self._active
+        if len(active) > 1:
+            limit = 1
+        while active:
+            peer = active[0]
+            messages = peer.inbound.take_batch(limit)
+            if not messages:
+                active.popleft()
+                self._members.discard(peer)
+                continue
+            active.rotate(-1)
+            return messages, peer
+        return None
+
 
 class LoadBalancer:
     """Round-robin over the peers whose pipes have room; full peers wait to be reactivated."""
