@@ -16,6 +16,7 @@ from .engine.socketbase import SocketBase
 from .error import ZMQBindError, ZMQError
 from .frame import Frame, MessageTracker
 from .options import SPECS, check_value
+from .routing.pipe import Message, Peer
 from .utils import z85
 
 Opt = SocketOption
@@ -65,6 +66,13 @@ class Socket:
     """A pyzmq-compatible socket (zmq.Socket). Not thread-safe, like every ZeroMQ socket."""
 
     _core_class: type[SocketBase] = SocketBase
+    # Set in __init__ with object.__setattr__ (this class's __setattr__ is the options').
+    _core: SocketBase
+    _send_frames: list[bytes]
+    _send_message: Callable[[Message, int], None]
+    _recv_frames: deque[bytes]
+    _recv_peer: list[Peer | None]
+    _recv_message: Callable[[int], tuple[Message, Peer]]
 
     def __init__(self, context: Any, socket_type: int, **kwargs: Any) -> None:
         # Mutated in place, never reassigned: __setattr__ here is the options' (and slow).
@@ -145,15 +153,15 @@ class Socket:
         core.check_open()
         value = check_value(option, optval)
         if option == Opt.SUBSCRIBE or option == Opt.UNSUBSCRIBE:
-            subscribe = getattr(core.routing, "subscribe", None)
-            if subscribe is None:
+            routing: Any = core.routing
+            if not hasattr(routing, "subscribe"):
                 raise ZMQError(errno.EINVAL)
             core.process_mailbox()
             assert isinstance(value, bytes)
             if option == Opt.SUBSCRIBE:
-                subscribe(value)
+                routing.subscribe(value)
             else:
-                core.routing.unsubscribe(value)
+                routing.unsubscribe(value)
             return
         core.options.set(option, value)
 
