@@ -56,6 +56,54 @@ def test_feed_messages_matches_the_sent_messages_however_cut(batch, cuts):
     assert partial == [] and decoder.buffered == 0
 
 
+large_bodies = st.one_of(bodies, st.sampled_from([b"L" * 70_000, bytes(range(256)) * 300]))
+
+
+@FAST
+@given(
+    batch=st.lists(st.lists(large_bodies, min_size=1, max_size=3), min_size=1, max_size=6),
+    reads=st.lists(st.integers(min_value=1, max_value=50_000), min_size=1, max_size=20),
+)
+def test_large_bodies_read_straight_into_their_buffer_match_the_sent_messages(batch, reads):
+    """A reader that reads a large frame's body into body_buffer() (as the transport does)
+    and feeds everything else gets the messages that were sent, whatever its read sizes."""
+    data = memoryview(wire(batch))
+    decoder = FrameDecoder()
+    partial: list[bytes] = []
+    received: list[list[bytes]] = []
+    pos = turn = 0
+    while pos < len(data):
+        size = reads[turn % len(reads)]
+        turn += 1
+        target = decoder.body_buffer()
+        if target is not None:
+            count = min(size, len(target), len(data) - pos)
+            target[:count] = data[pos : pos + count]
+            pos += count
+            frame = decoder.body_filled(count)
+            if frame is not None:
+                partial = FrameDecoder.group(frame[0], frame[1], partial, received.append)
+            continue
+        events, partial, _ = decoder.feed_messages(bytes(data[pos : pos + size]), partial)
+        pos += size
+        received.extend(events)  # type: ignore[arg-type]
+    assert received == batch
+    assert partial == [] and decoder.buffered == 0 and decoder.body_buffer() is None
+
+
+def test_body_buffer_only_inside_a_large_frame():
+    decoder = FrameDecoder()
+    big = wire([[b"a" * 100_000]])
+    assert decoder.body_buffer() is None
+    decoder.feed_messages(big[:5], [])  # Not even the whole header yet.
+    assert decoder.body_buffer() is None
+    decoder.feed_messages(big[5:1000], [])
+    target = decoder.body_buffer()
+    assert target is not None and len(target) == 100_000 - (1000 - 9)
+    with pytest.raises(RuntimeError):
+        decoder.feed_messages(b"x", [])  # The reader must finish the body through the buffer.
+
+
 @FAST
 @given(batch=messages)
 def test_encode_messages_is_the_same_bytes_as_one_at_a_time(batch):

@@ -8,6 +8,7 @@ in its pipe while the connecter reconnects, as libzmq does. A ``StreamEngine`` i
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..constants import SocketOption as Opt
@@ -74,8 +75,18 @@ class StreamEngine:
     def data_received(self, data: bytes) -> None:
         if self._draining:
             return
+        self._received(self.connection.receive_data, data)
+
+    def get_buffer(self) -> memoryview | None:
+        """For the transport: where to read the next bytes directly (a large frame's body)."""
+        return None if self._draining else self.connection.receive_buffer()
+
+    def buffer_updated(self, count: int) -> None:
+        self._received(self.connection.received_into, count)
+
+    def _received(self, receive: Callable[[Any], list[Any]], data: Any) -> None:
         try:
-            events = self.connection.receive_data(data)
+            events = receive(data)
         except HandshakeRefused as exc:
             if not exc.tell_peer:
                 # The peer sent ERROR during the handshake: RFC 37 says not to come back with
@@ -88,7 +99,7 @@ class StreamEngine:
             return
         if self.connection.only_messages:
             if events:
-                self.deliver(events)  # type: ignore[arg-type]
+                self.deliver(events)
             return
         self._handle(events)
 

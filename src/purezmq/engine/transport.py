@@ -29,6 +29,10 @@ class StreamProtocol(Protocol):
 
     def data_received(self, data: bytes) -> None: ...
 
+    def get_buffer(self) -> memoryview | None: ...
+
+    def buffer_updated(self, count: int) -> None: ...
+
     def eof_received(self) -> bool | None: ...
 
     def connection_lost(self, exc: Exception | None) -> None: ...
@@ -121,13 +125,18 @@ class SelectorTransport:
         return self._sock.fileno()
 
     def _on_readable(self) -> None:
-        try:
-            view = _thread_buffers.view
-        except AttributeError:
-            # One buffer per reading thread (the I/O thread, a socket's own thread), reused: a
-            # fresh 256 KiB bytes object per read costs mmap/munmap calls, one per connection
-            # would cost 256 KiB each.
-            view = _thread_buffers.view = memoryview(bytearray(READ_SIZE))
+        # Inside a large frame the protocol offers the frame's own buffer: no copy on the way.
+        direct = self._protocol.get_buffer()
+        if direct is not None:
+            view = direct
+        else:
+            try:
+                view = _thread_buffers.view
+            except AttributeError:
+                # One buffer per reading thread (the I/O thread, a socket's own thread),
+                # reused: a fresh 256 KiB bytes object per read costs mmap/munmap calls, one
+                # per connection would cost 256 KiB each.
+                view = _thread_buffers.view = memoryview(bytearray(READ_SIZE))
         try:
             count = self._sock.recv_into(view)
         except (BlockingIOError, InterruptedError):
@@ -138,8 +147,10 @@ class SelectorTransport:
         if not count:
             self._protocol.eof_received()
             self._force_close(None)
-            return
-        self._protocol.data_received(view[:count].tobytes())
+        elif direct is not None:
+            self._protocol.buffer_updated(count)
+        else:
+            self._protocol.data_received(view[:count].tobytes())
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -182,6 +182,28 @@ class Connection:
             self.state = State.CLOSED
             raise
 
+    def receive_buffer(self) -> memoryview | None:
+        """Where the next bytes from the peer may be read directly, or None (then pass them to
+        ``receive_data``): inside a large frame, its body's own buffer (one copy less)."""
+        if self.state is State.TRAFFIC and not self._encrypting:
+            return self._decoder.body_buffer()
+        return None
+
+    def received_into(self, count: int) -> list[ConnectionEvent]:
+        """``count`` bytes were read into ``receive_buffer()``: the events, as receive_data's."""
+        frame = self._decoder.body_filled(count)
+        if frame is None:
+            return []
+        flags, body = frame
+        events: list[ConnectionEvent] = []
+        if flags & COMMAND:
+            self.only_messages = False
+            self._receive_command(body, events)
+        else:
+            self.only_messages = True
+            self._frames = FrameDecoder.group(flags, body, self._frames, events.append)
+        return events
+
     def authentication_result(
         self,
         status: bytes,

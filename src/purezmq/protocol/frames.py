@@ -17,6 +17,8 @@ _LONG_SIZE = struct.Struct(">Q")
 #: Above this frame size the decoder slices a completed frame out of its buffer instead of
 #: copying the whole buffer to parse it.
 _WHOLE_COPY_LIMIT = 64 * 1024
+#: The largest body buffer a decoder keeps between large frames.
+_SPARE_LIMIT = 4 * 1024 * 1024
 _SHORT_HEADERS = [bytes((flags, size)) for flags in range(8) for size in range(256)]
 
 
@@ -98,6 +100,55 @@ class FrameDecoder:
         self.max_frame_size = max_frame_size
         self._buffer = bytearray()
         self._need = 0
+        # A large frame's body being read straight into a buffer of its own (see body_buffer),
+        # and that buffer, kept for the next large frames (up to _SPARE_LIMIT).
+        self._large: memoryview | None = None
+        self._spare = bytearray()
+        self._large_flags = 0
+        self._large_filled = 0
+
+    def body_buffer(self) -> memoryview | None:
+        """Where the rest of a large frame's body may be read directly (``recv_into``), or None.
+
+        Inside a frame of 64 KiB or more, the reader can skip the stream buffer: the body is
+        read into a buffer of its own, then copied once into the frame's bytes (instead of
+        three times: out of the read buffer, into the stream buffer, out of it). Call
+        ``body_filled`` with the count read.
+        """
+        if self._large is None:
+            buffer = self._buffer
+            need = self._need
+            if need <= _WHOLE_COPY_LIMIT or len(buffer) >= need or len(buffer) < 9:
+                return None
+            # _need counts a whole frame only once its header is in, and the size was checked.
+            size = need - 9
+            spare = self._spare
+            if len(spare) >= size:
+                self._large = memoryview(spare)[:size]
+            else:
+                # Fresh memory costs page faults on first touch: keep it for the next frames.
+                large = bytearray(size)
+                if size <= _SPARE_LIMIT:
+                    self._spare = large
+                self._large = memoryview(large)
+            self._large_filled = len(buffer) - 9
+            self._large[: self._large_filled] = memoryview(buffer)[9:]
+            self._large_flags = buffer[0]
+            buffer.clear()
+            self._need = 0
+        return self._large[self._large_filled :]
+
+    def body_filled(self, count: int) -> tuple[int, bytes] | None:
+        """``count`` more bytes were read into ``body_buffer()``: the frame, once complete."""
+        large = self._large
+        assert large is not None
+        self._large_filled += count
+        if self._large_filled < len(large):
+            return None
+        body = large.tobytes()
+        large.release()
+        self._large = None
+        return self._large_flags, body
 
     @property
     def buffered(self) -> int:
@@ -114,6 +165,8 @@ class FrameDecoder:
         """
         if type(data) is not bytes:
             data = bytes(data)
+        if self._large is not None:
+            raise RuntimeError("fed bytes while a large frame's body is read directly")
         buffer = self._buffer
         if buffer:
             buffer += data
@@ -169,7 +222,7 @@ class FrameDecoder:
                 break
             self._check(flags, size)
             pos = start + size
-            partial = self._group(flags, source[start:pos], partial, add)
+            partial = self.group(flags, source[start:pos], partial, add)
             commands = commands or bool(flags & COMMAND)
         if pos < end:
             buffer += source[pos:]
@@ -183,11 +236,11 @@ class FrameDecoder:
         """``feed``'s frames grouped as ``feed_messages`` returns them."""
         events: list[list[bytes] | tuple[int, bytes]] = []
         for flags, body in frames:
-            partial = FrameDecoder._group(flags, body, partial, events.append)
+            partial = FrameDecoder.group(flags, body, partial, events.append)
         return events, partial, any(flags & COMMAND for flags, _ in frames)
 
     @staticmethod
-    def _group(
+    def group(
         flags: int, body: bytes, partial: list[bytes], add: Callable[[Any], None]
     ) -> list[bytes]:
         """File one frame: a command as ``(flags, body)``; a data frame into ``partial``, which
