@@ -81,7 +81,7 @@ class Context:
             self._terminated = True
             sockets = list(self._sockets)
         for sock in sockets:
-            sock.signal.set()
+            sock.context_terminated()
         with self._lock:
             self._lock.wait_for(lambda: not self._sockets)
             self._lock.wait_for(lambda: not self._sessions)

@@ -982,6 +982,28 @@ def test_push_pull():
     assert recv_all(pull) == [[b"a0"], [b"b0"], [b"a1"]]
 
 
+def test_push_follows_its_peers_when_writing_a_lone_one_directly():
+    push = routing(sockets.Push)
+    a, b = make_peer(out_hwm=2), make_peer()
+    assert not push.send([b"none"])  # No peer: mute.
+    push.attach(a)
+    assert push.send([b"0"]) and push.send([b"1"])
+    assert not push.send([b"2"])  # The lone peer is full: mute, nothing lost or queued.
+    assert drain(a.outbound) == [[b"0"], [b"1"]]
+    push.writable(a)
+    push.attach(b)  # A second peer: round-robin again.
+    for i in range(3, 7):
+        assert push.send([b"%d" % i])
+    assert drain(a.outbound) == [[b"3"], [b"5"]]
+    assert drain(b.outbound) == [[b"4"], [b"6"]]
+    push.detach(a)  # Alone again: everything goes to b.
+    assert push.send([b"7"]) and push.send([b"8"])
+    assert drain(b.outbound) == [[b"7"], [b"8"]]
+    assert drain(a.outbound) == []
+    push.detach(b)
+    assert not push.send([b"9"])
+
+
 def test_pull_detach_keeps_queued_messages():
     pull = routing(sockets.Pull)
     peer = make_peer()

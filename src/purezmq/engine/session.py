@@ -77,11 +77,12 @@ class StreamEngine:
             return
         self._received(self.connection.receive_data, data)
 
-    def get_buffer(self) -> memoryview | None:
-        """For the transport: where to read the next bytes directly (a large frame's body)."""
+    def body_buffer(self) -> memoryview | None:
+        """For the transport: where to read the next bytes directly (a large frame's body).
+        (Not asyncio's get_buffer: uvloop would take this for a BufferedProtocol.)"""
         return None if self._draining else self.connection.receive_buffer()
 
-    def buffer_updated(self, count: int) -> None:
+    def body_received(self, count: int) -> None:
         self._received(self.connection.received_into, count)
 
     def _received(self, receive: Callable[[Any], list[Any]], data: Any) -> None:

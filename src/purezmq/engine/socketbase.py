@@ -50,6 +50,10 @@ class SocketBase:
         self.mailbox: deque[tuple[str, Peer]] = deque()
         self.signal = Signaler()
         self.closed = False
+        # What send and receive look at first, in one attribute each: open, context alive,
+        # and the socket type sends (receives). Cleared at close and at the context's term.
+        self._send_ok = self.routing.sends
+        self._recv_ok = self.routing.receives
         # endpoint text -> the listeners / connecters / inproc links made for it.
         self.endpoints: dict[str, list[Any]] = {}
         self.last_endpoint = b""
@@ -68,6 +72,8 @@ class SocketBase:
         self._working_here = False
         self.direct_reader = DirectReader(self)
         context._socket_opened(self)
+        if context._terminated:  # Terminated while this socket was being made.
+            self.context_terminated()
 
     listener_class: Any = Listener
     connecter_class: Any = Connecter
@@ -143,6 +149,11 @@ class SocketBase:
         if peer.attached:
             self.routing.detach(peer)
 
+    def context_terminated(self) -> None:
+        """From the thread that terminates the context: blocked and later calls raise ETERM."""
+        self._send_ok = self._recv_ok = False
+        self.signal.set()
+
     def check_open(self) -> None:
         if self.closed:
             raise ZMQError(errno.ENOTSOCK)
@@ -184,12 +195,12 @@ class SocketBase:
         self._wait(deadline)
 
     def send_message(self, message: Message, flags: int = 0) -> None:
-        routing = self.routing
-        if self.closed or self.context._terminated or not routing.sends:
+        if not self._send_ok:
             self.check_open()
             raise ZMQError(errno.ENOTSUP)
         if self.mailbox:
             self.process_mailbox()
+        routing = self.routing
         if routing.send(message):
             self.direct_send = False
             return
@@ -225,11 +236,10 @@ class SocketBase:
             self._wait(deadline)
 
     def recv_message(self, flags: int = 0) -> tuple[Message, Peer]:
-        routing = self.routing
-        if self.closed or self.context._terminated:
+        if not self._recv_ok:
             self.check_open()
-        if not routing.receives:
             raise ZMQError(errno.ENOTSUP)
+        routing = self.routing
         found = routing.recv()
         if found is not None:
             self.direct_send = True
@@ -390,6 +400,7 @@ class SocketBase:
         if linger_ms is None:
             linger_ms = self.options.int(Opt.LINGER)
         self.closed = True
+        self._send_ok = self._recv_ok = False
         self.direct_reader.release()
         for name in self.context._inproc.bound_by(self):
             self.context._inproc.unbind(name, self)

@@ -29,9 +29,9 @@ class StreamProtocol(Protocol):
 
     def data_received(self, data: bytes) -> None: ...
 
-    def get_buffer(self) -> memoryview | None: ...
+    def body_buffer(self) -> memoryview | None: ...
 
-    def buffer_updated(self, count: int) -> None: ...
+    def body_received(self, count: int) -> None: ...
 
     def eof_received(self) -> bool | None: ...
 
@@ -126,7 +126,7 @@ class SelectorTransport:
 
     def _on_readable(self) -> None:
         # Inside a large frame the protocol offers the frame's own buffer: no copy on the way.
-        direct = self._protocol.get_buffer()
+        direct = self._protocol.body_buffer()
         if direct is not None:
             view = direct
         else:
@@ -148,7 +148,7 @@ class SelectorTransport:
             self._protocol.eof_received()
             self._force_close(None)
         elif direct is not None:
-            self._protocol.buffer_updated(count)
+            self._protocol.body_received(count)
         else:
             self._protocol.data_received(view[:count].tobytes())
 

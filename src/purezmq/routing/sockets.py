@@ -160,18 +160,26 @@ class Push(Routing):
     def __init__(self, options: RoutingOptions) -> None:
         super().__init__(options)
         self.lb = LoadBalancer()
-        if type(self).send is Push.send:
-            # PUSH and DEALER send straight through the load-balancer: a call less per message.
-            self.send = self.lb.send  # type: ignore[method-assign]
+        # PUSH and DEALER send straight through the load-balancer, or straight into the pipe
+        # when one peer only can take messages: a call or two less per message.
+        self._sends_through_lb = type(self).send is Push.send
+        self._choose_sender()
+
+    def _choose_sender(self) -> None:
+        if self._sends_through_lb:
+            self.send = self.lb.sender()  # type: ignore[method-assign, assignment]
 
     def attach(self, peer: Peer) -> None:
         self.lb.activate(peer)
+        self._choose_sender()
 
     def detach(self, peer: Peer) -> None:
         self.lb.remove(peer)
+        self._choose_sender()
 
     def writable(self, peer: Peer) -> None:
         self.lb.activate(peer)
+        self._choose_sender()
 
     def send(self, message: Message) -> object:
         return self.lb.send(message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 from .pipe import Message, Peer
 
@@ -74,6 +75,13 @@ class LoadBalancer:
         if peer in self._members:
             self._members.discard(peer)
             self._active.remove(peer)
+
+    def sender(self) -> Callable[[Message], object]:
+        """What sending a message comes down to now: with a single active peer, a write to its
+        pipe (true when taken); otherwise ``send``. Ask again after the peers change."""
+        if len(self._active) == 1:
+            return self._active[0].outbound.write
+        return self.send
 
     def send(self, message: Message) -> Peer | None:
         """The peer that took the message, or None when every pipe is full (or none exists)."""
