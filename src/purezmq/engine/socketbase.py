@@ -240,6 +240,9 @@ class SocketBase:
             self.check_open()
             raise ZMQError(errno.ENOTSUP)
         routing = self.routing
+        if routing.ready:
+            self.direct_send = True
+            return routing.ready.popleft(), routing.ready_peer  # type: ignore[return-value]
         found = routing.recv()
         if found is not None:
             self.direct_send = True

@@ -20,6 +20,8 @@ _WHOLE_COPY_LIMIT = 64 * 1024
 #: The largest body buffer a decoder keeps between large frames.
 _SPARE_LIMIT = 4 * 1024 * 1024
 _SHORT_HEADERS = [bytes((flags, size)) for flags in range(8) for size in range(256)]
+#: The headers of short last frames (no flags): indexed by size, 0 to 255 only.
+_PLAIN_HEADERS = _SHORT_HEADERS[:256]
 
 
 def frame_header(flags: int, size: int) -> bytes:
@@ -59,6 +61,14 @@ def encode_message(frames: list[bytes], chunks: list[bytes], single: bool = Fals
 def encode_messages(messages: list[list[bytes]], chunks: list[bytes]) -> None:
     """Append the wire form of many messages to ``chunks`` as few chunks as possible: the
     headers and small bodies joined, large bodies (8 KiB and up) passed on uncopied."""
+    try:
+        # The usual batch, one short frame per message, in one comprehension (~1.5x faster).
+        # A message of several frames (ValueError) or a long frame (IndexError) ends it early:
+        # then the loop below does the whole batch.
+        chunks.append(b"".join([_PLAIN_HEADERS[len(body)] + body for (body,) in messages]))
+        return
+    except (ValueError, IndexError):
+        pass
     parts: list[bytes] = []
     add = parts.append
     short = _SHORT_HEADERS
@@ -188,22 +198,24 @@ class FrameDecoder:
         end = len(source)
         limit = self.max_frame_size if self.max_frame_size >= 0 else 0x7FFF_FFFF_FFFF
         unpack = _LONG_SIZE.unpack_from
-        short_ok = limit >= 255  # No short frame can pass MAXMSGSIZE: skip that check.
-        while end - pos >= 2:
+        # Flags below this mark a short data frame, the common case, handled in a tight branch
+        # (none when MAXMSGSIZE is under 255: then every frame's size is checked).
+        short = LONG if limit >= 255 else 0
+        last = end - 1
+        while pos < last:
             flags = source[pos]
-            if flags < LONG and short_ok:  # A short data frame: the common case, kept tight.
-                start = pos + 2
-                stop = start + source[pos + 1]
+            if flags < short:
+                stop = pos + 2 + source[pos + 1]
                 if stop > end:
                     break
                 if flags:
-                    partial.append(source[start:stop])
+                    partial.append(source[pos + 2 : stop])
                 elif partial:
-                    partial.append(source[start:stop])
+                    partial.append(source[pos + 2 : stop])
                     add(partial)
                     partial = []
                 else:
-                    add([source[start:stop]])
+                    add([source[pos + 2 : stop]])
                 pos = stop
                 continue
             if flags > _KNOWN_FLAGS:
