@@ -8,6 +8,7 @@ in its pipe while the connecter reconnects, as libzmq does. A ``StreamEngine`` i
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -394,7 +395,17 @@ class Session:
         if engine is None or not engine.ready:
             return
         outbound = self.peer.outbound
+        yielded = False
         while not engine.write_paused and not engine.closed:
+            if not yielded and engine.direct and not outbound.peek():
+                if not self.socket._working_here:
+                    # The I/O thread emptied the pipe. Before it sleeps (and a sender streaming
+                    # into the pipe pays a wake-up, and a GIL hand-off, for every few messages),
+                    # it lets a thread that is sending add to the next batch. A thread that is
+                    # not sending gives the GIL straight back.
+                    time.sleep(0)
+                yielded = True
+                continue
             messages = outbound.read_many(_BATCH)
             if not messages:
                 break
