@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 
 from .pipe import Peer
+
+_NOBODY: frozenset[Peer] = frozenset()
 
 
 class _LengthIndex:
@@ -100,10 +103,15 @@ class SubscriberIndex:
         orphaned = [topic for topic, peers in self._peers.items() if peer in peers]
         return [topic for topic in orphaned if self.remove(topic, peer)]
 
-    def match(self, data: bytes) -> set[Peer]:
-        found: set[Peer] = set()
+    def match(self, data: bytes) -> AbstractSet[Peer]:
+        """The peers subscribed to a prefix of ``data`` (not to be changed by the caller)."""
         peers_by_topic = self._peers
-        for length in self._lengths.lengths:
+        lengths = self._lengths.lengths
+        if len(lengths) == 1:
+            # All topics of one length (often the one empty topic): no union to build.
+            return peers_by_topic.get(data[: lengths[0]], _NOBODY)
+        found: set[Peer] = set()
+        for length in lengths:
             if length > len(data):
                 break
             peers = peers_by_topic.get(data[:length])
