@@ -57,7 +57,7 @@ class Socket(_socket.Socket):
         try:
             return _done(loop, operation())
         except Again as exc:
-            if flags & _NOBLOCK:
+            if int(flags) & _NOBLOCK:
                 return _done(loop, exc=exc)
         except Exception as exc:  # noqa: BLE001 - delivered through the future, as in pyzmq
             return _done(loop, exc=exc)
@@ -67,13 +67,13 @@ class Socket(_socket.Socket):
 
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> asyncio.Future[Any]:
         sync = super().recv
-        return self._attempt("recv", lambda: sync(flags | _NOBLOCK, copy), flags, Opt.RCVTIMEO)
+        return self._attempt("recv", lambda: sync(int(flags) | _NOBLOCK, copy), flags, Opt.RCVTIMEO)
 
     def recv_multipart(
         self, flags: int = 0, copy: bool = True, track: bool = False
     ) -> asyncio.Future[Any]:
         sync = super().recv_multipart
-        return self._attempt("recv", lambda: sync(flags | _NOBLOCK, copy), flags, Opt.RCVTIMEO)
+        return self._attempt("recv", lambda: sync(int(flags) | _NOBLOCK, copy), flags, Opt.RCVTIMEO)
 
     async def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
         return (await self.recv(flags)).decode(encoding)
@@ -92,7 +92,10 @@ class Socket(_socket.Socket):
     def recv_into(self, buffer: Any, /, *, nbytes: int = 0, flags: int = 0) -> asyncio.Future[int]:
         sync = super().recv_into
         return self._attempt(
-            "recv", lambda: sync(buffer, nbytes=nbytes, flags=flags | _NOBLOCK), flags, Opt.RCVTIMEO
+            "recv",
+            lambda: sync(buffer, nbytes=nbytes, flags=int(flags) | _NOBLOCK),
+            flags,
+            Opt.RCVTIMEO,
         )
 
     # -- sending ------------------------------------------------------------------------------
@@ -128,7 +131,7 @@ class Socket(_socket.Socket):
         routing_id: int | None = None,
         group: str | None = None,
     ) -> asyncio.Future[Any]:
-        if flags & _SNDMORE:
+        if int(flags) & _SNDMORE:  # (int: an IntFlag's & is a Python call.)
             # Frames wait in the socket until the last one; only the whole message is sent.
             self._send_frames.append(_socket._as_bytes(data))
             return _done(self._core.ensure_loop(), _socket._DONE if track else None)

@@ -273,7 +273,9 @@ class Socket:
         frame = data if type(data) is bytes else _as_bytes(data)
         if not flags and not self._send_frames:
             self._send_message([frame], 0)  # The usual case first: a one-frame message.
-        elif flags & _SNDMORE:
+            return _DONE if track else None
+        flags = int(flags)  # zmq.SNDMORE is an IntFlag, whose & is a Python call (~1.5 µs).
+        if flags & _SNDMORE:
             if not self._send_frames:
                 self._core.wait_writable(flags)
             self._send_frames.append(frame)
@@ -300,7 +302,7 @@ class Socket:
         if self._send_frames:
             frames = self._send_frames + frames
             object.__setattr__(self, "_send_frames", [])
-        self._send_message(frames, flags & ~_SNDMORE)
+        self._send_message(frames, int(flags) & ~_SNDMORE)
         return _DONE if track else None
 
     def send_string(

@@ -163,7 +163,7 @@ class SocketBase:
     # -- sending and receiving ----------------------------------------------------------------
 
     def _deadline(self, flags: int, timeout_ms: int) -> float | None:
-        if flags & 1 or timeout_ms == 0:
+        if int(flags) & 1 or timeout_ms == 0:  # (int: an IntFlag's & is a Python call.)
             return 0.0
         if timeout_ms < 0:
             return None
