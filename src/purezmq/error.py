@@ -16,11 +16,16 @@ _ZMQ_MESSAGES = {
 }
 
 
+_TEXTS: dict[int, str] = {}
+
+
 def strerror(errno: int) -> str:
     """The text libzmq gives for an error number."""
-    if errno in _ZMQ_MESSAGES:
-        return _ZMQ_MESSAGES[Errno(errno)]
-    return os.strerror(errno)
+    text = _TEXTS.get(errno)
+    if text is None:  # Looked up once per number: Again is raised often (NOBLOCK, asyncio).
+        text = _ZMQ_MESSAGES[Errno(errno)] if errno in _ZMQ_MESSAGES else os.strerror(errno)
+        _TEXTS[errno] = text
+    return text
 
 
 class ZMQBaseError(Exception):

@@ -102,6 +102,11 @@ class AsyncSocketCore(SocketBase):
                 return
         handle.start()
 
+    def _wait_reading(self, deadline: float | None) -> None:
+        # Never a direct read here: the event loop reads every connection (and the operations
+        # that land here never wait, they raise Again and are parked).
+        self._wait(deadline)
+
     def schedule_io(self, callback: Any) -> None:
         loop = self._loop
         if loop is None:
