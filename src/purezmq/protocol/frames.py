@@ -179,11 +179,16 @@ class FrameDecoder:
             data = bytes(data)
         if self._large is not None:
             raise RuntimeError("fed bytes while a large frame's body is read directly")
+        events: list[list[bytes] | tuple[int, bytes]] = []
         buffer = self._buffer
-        if buffer:
+        if not buffer:
+            partial, commands = self._parse(data, 0, events, partial)
+            return events, partial, commands
+        need = self._need or self._frame_end(bytes(buffer) + data[:9])
+        if not need or len(buffer) + len(data) < need or need > _WHOLE_COPY_LIMIT:
             buffer += data
             if len(buffer) < self._need:
-                return [], partial, False  # Still inside one large frame: nothing to parse.
+                return events, partial, False  # Still inside one large frame: nothing to parse.
             if self._need > _WHOLE_COPY_LIMIT:
                 # A large frame is complete: cut it out of the buffer rather than copy it all.
                 found = self._messages(self.feed(b""), partial)
@@ -191,12 +196,31 @@ class FrameDecoder:
                 return found
             source = bytes(buffer)
             buffer.clear()
-        else:
-            source = data
-        events: list[list[bytes] | tuple[int, bytes]] = []
+            partial, commands = self._parse(source, 0, events, partial)
+            return events, partial, commands
+        # The frame begun in the last read ends in this one: complete it on its own, then parse
+        # this read where it starts (joining the whole read to the buffer would copy it twice).
+        take = need - len(buffer)
+        buffer += memoryview(data)[:take]
+        head = bytes(buffer)
+        buffer.clear()
+        self._need = 0
+        partial, commands = self._parse(head, 0, events, partial)
+        partial, more_commands = self._parse(data, take, events, partial)
+        return events, partial, commands or more_commands
+
+    def _parse(
+        self,
+        source: bytes,
+        pos: int,
+        events: list[list[bytes] | tuple[int, bytes]],
+        partial: list[bytes],
+    ) -> tuple[list[bytes], bool]:
+        """Cut the frames of ``source`` from ``pos`` into ``events`` (see feed_messages); an
+        incomplete frame at the end goes to the buffer. Returns the partial message and
+        whether there were commands."""
         add = events.append
         commands = False
-        pos = 0
         end = len(source)
         limit = self.max_frame_size if self.max_frame_size >= 0 else 0x7FFF_FFFF_FFFF
         unpack = _LONG_SIZE.unpack_from
@@ -239,9 +263,10 @@ class FrameDecoder:
             partial = self.group(flags, source[start:pos], partial, add)
             commands = commands or bool(flags & COMMAND)
         if pos < end:
-            buffer += source[pos:]
+            buffer = self._buffer
+            buffer += memoryview(source)[pos:]
             self._need = self._frame_end(buffer)
-        return events, partial, commands
+        return partial, commands
 
     @staticmethod
     def _messages(
@@ -270,7 +295,7 @@ class FrameDecoder:
         return partial
 
     @staticmethod
-    def _frame_end(buffer: bytearray) -> int:
+    def _frame_end(buffer: bytes | bytearray) -> int:
         """How many bytes the buffer needs to hold its first frame whole (a guess when even the
         header is incomplete, so that the next feed parses)."""
         if len(buffer) >= 9 and buffer[0] & LONG:
