@@ -100,6 +100,29 @@ def test_a_burst_past_the_high_water_mark_arrives_in_order(pctx, lctx):
     assert [int.from_bytes(pull.recv(), "big") for _ in range(count)] == list(range(count))
 
 
+@pytest.mark.parametrize("hwm", [4, 10, 64])
+def test_polling_after_a_received_batch_lets_a_stalled_sender_go_on(pctx, lctx, hwm):
+    """A receive takes a batch that goes on counting against RCVHWM; a poll after the batch
+    was handed out must free that room and wake the connection stalled at the mark (a libzmq
+    PUSH far ahead), or the stream stops."""
+    pull = pctx.socket(purezmq.PULL)
+    pull.rcvhwm = hwm
+    pull.rcvtimeo = 5000
+    pull.bind("tcp://127.0.0.1:*")
+    push = lctx.socket(pyzmq.PUSH)
+    push.connect(pull.last_endpoint.decode())
+    count = 20 * hwm
+    for number in range(count):
+        push.send(number.to_bytes(4, "big"))
+    got = []
+    while len(got) < count:
+        for _ in range(min(hwm, count - len(got))):
+            got.append(int.from_bytes(pull.recv(), "big"))
+        if len(got) < count:
+            assert pull.poll(5000), f"stalled after {len(got)} of {count} messages"
+    assert got == list(range(count))
+
+
 def test_poller_after_a_receive_still_wakes(pctx, lctx):
     """recv borrowed the connection; a Poller that waits next must still see what comes."""
     rep, req = _pair(pctx, lctx, purezmq.REP, pyzmq.REQ)

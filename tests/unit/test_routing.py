@@ -348,6 +348,19 @@ def test_pipe_read_releases_a_batch():
     assert pipe.room() == 2
 
 
+def test_a_read_after_a_batch_wakes_a_blocked_writer_even_when_empty():
+    pipe = Pipe(2)
+    writer = Listener()
+    pipe.writer = writer
+    assert pipe.write([b"1"]) and pipe.write([b"2"])
+    assert not pipe.writable()  # The writer now waits to be woken.
+    assert pipe.take_batch(8) == [[b"1"], [b"2"]]
+    assert writer.writable == 0  # The batch still counts against the mark.
+    assert pipe.read() is None  # has_in's prefetch, once the batch was handed out.
+    assert writer.writable == 1
+    assert pipe.writable()
+
+
 def test_sub_unsubscribe_drops_batched_messages_of_the_topic():
     routing = sockets.Sub(RoutingOptions())
     a = make_peer()

@@ -147,6 +147,8 @@ class Pipe:
         """The next message, or None (and the reader marked asleep) when there is none."""
         if self._held:
             self._held = 0  # The last batch is all handed out: room for the writer again.
+            if self._writer_blocked:
+                self._after_read()  # Now, even if the queue turns out empty below.
         try:
             message = self._queue.popleft()
         except IndexError:
@@ -172,11 +174,12 @@ class Pipe:
         """Up to ``limit`` messages for a reader that hands them out one by one: they go on
         counting against the high-water mark until its next take_batch (or read), so the
         writer is not let further ahead of the application than the mark allows."""
-        self._held = 0  # The last batch is all handed out.
-        queue = self._queue
-        if not queue and self._sleep():
+        if self._held:
+            self._held = 0  # The last batch is all handed out: room for the writer again.
             if self._writer_blocked:
                 self._after_read()
+        queue = self._queue
+        if not queue and self._sleep():
             return []
         count = min(limit, len(queue))
         self._held = count  # Counted before they leave the queue: the writer never sees room early.
