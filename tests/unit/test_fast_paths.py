@@ -104,6 +104,16 @@ def test_body_buffer_only_inside_a_large_frame():
         decoder.feed_messages(b"x", [])  # The reader must finish the body through the buffer.
 
 
+def test_a_large_frame_read_into_its_buffer_is_checked_like_any_other():
+    decoder = FrameDecoder()
+    decoder.feed_messages(bytes([0x07]) + struct.pack(">Q", 70_000) + b"x" * 100, [])
+    target = decoder.body_buffer()
+    assert target is not None
+    target[:] = b"y" * len(target)
+    with pytest.raises(ProtocolError, match="MORE"):
+        decoder.body_filled(len(target))  # A command frame with MORE: refused here too.
+
+
 @FAST
 @given(batch=messages)
 def test_encode_messages_is_the_same_bytes_as_one_at_a_time(batch):

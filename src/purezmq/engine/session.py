@@ -398,13 +398,15 @@ class Session:
         yielded = False
         while not engine.write_paused and not engine.closed:
             if not yielded and engine.direct and not outbound.peek():
-                if not self.socket._working_here:
-                    # The I/O thread emptied the pipe. Before it sleeps (and a sender streaming
-                    # into the pipe pays a wake-up, and a GIL hand-off, for every few messages),
-                    # it lets a thread that is sending add to the next batch. A thread that is
-                    # not sending gives the GIL straight back.
-                    time.sleep(0)
                 yielded = True
+                socket = self.socket
+                if socket.in_send and not socket._working_here:
+                    # The I/O thread emptied the pipe while the socket's thread is in the middle
+                    # of a send (it let the GIL go to wake us): it is streaming. Before sleeping
+                    # (and making it pay a wake-up and a GIL hand-off every few messages), let
+                    # it fill the next batch. (Only then: an application busy computing would
+                    # keep the GIL a whole switch interval, and this thread serves every socket.)
+                    time.sleep(0)
                 continue
             messages = outbound.read_many(_BATCH)
             if not messages:

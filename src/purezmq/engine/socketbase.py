@@ -67,6 +67,9 @@ class SocketBase:
         #: a send that follows a send leaves the writing to the I/O thread, which batches. A
         #: receive that follows a send waits for an answer: it reads in this thread.
         self.direct_send = False
+        #: True while this socket's thread hands a message to its routing: the I/O thread,
+        #: woken from within that, knows the sender is streaming (see Session.pump_out).
+        self.in_send = False
         #: True only while this socket's own thread does I/O work holding the I/O lock: what
         #: it posts to its own mailbox then needs no signal (it looks at the mailbox next).
         self._working_here = False
@@ -201,7 +204,12 @@ class SocketBase:
         if self.mailbox:
             self.process_mailbox()
         routing = self.routing
-        if routing.send(message):
+        self.in_send = True
+        try:
+            taken = routing.send(message)
+        finally:
+            self.in_send = False
+        if taken:
             self.direct_send = False
             return
         if self.sessions:

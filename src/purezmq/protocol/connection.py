@@ -191,7 +191,11 @@ class Connection:
 
     def received_into(self, count: int) -> list[ConnectionEvent]:
         """``count`` bytes were read into ``receive_buffer()``: the events, as receive_data's."""
-        frame = self._decoder.body_filled(count)
+        try:
+            frame = self._decoder.body_filled(count)
+        except ProtocolError:
+            self.state = State.CLOSED
+            raise
         if frame is None:
             return []
         flags, body = frame

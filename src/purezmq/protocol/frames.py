@@ -18,7 +18,7 @@ _LONG_SIZE = struct.Struct(">Q")
 #: copying the whole buffer to parse it.
 _WHOLE_COPY_LIMIT = 64 * 1024
 #: The largest body buffer a decoder keeps between large frames.
-_SPARE_LIMIT = 4 * 1024 * 1024
+_SPARE_LIMIT = 1024 * 1024
 _SHORT_HEADERS = [bytes((flags, size)) for flags in range(8) for size in range(256)]
 #: The headers of short last frames (no flags): indexed by size, 0 to 255 only.
 _PLAIN_HEADERS = _SHORT_HEADERS[:256]
@@ -113,7 +113,7 @@ class FrameDecoder:
         self._buffer = bytearray()
         self._need = 0
         # A large frame's body being read straight into a buffer of its own (see body_buffer),
-        # and that buffer, kept for the next large frames (up to _SPARE_LIMIT).
+        # and that buffer, kept for the next large frames (up to _SPARE_LIMIT: one per connection).
         self._large: memoryview | None = None
         self._spare = bytearray()
         self._large_flags = 0
@@ -160,6 +160,7 @@ class FrameDecoder:
         body = large.tobytes()
         large.release()
         self._large = None
+        self._check(self._large_flags, len(body))  # (Its size was checked with its header.)
         return self._large_flags, body
 
     @property

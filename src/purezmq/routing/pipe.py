@@ -148,7 +148,10 @@ class Pipe:
         if self._held:
             self._held = 0  # The last batch is all handed out: room for the writer again.
             if self._writer_blocked:
-                self._after_read()  # Now, even if the queue turns out empty below.
+                # Now, before this reader may mark itself asleep below: the writer, woken, may
+                # write at once from this very thread (a session's unstall), and that write
+                # must then find the reader awake, not post a wake-up nobody waits for.
+                self._after_read()
         try:
             message = self._queue.popleft()
         except IndexError:
@@ -177,7 +180,7 @@ class Pipe:
         if self._held:
             self._held = 0  # The last batch is all handed out: room for the writer again.
             if self._writer_blocked:
-                self._after_read()
+                self._after_read()  # Before any sleep below (see read).
         queue = self._queue
         if not queue and self._sleep():
             return []
