@@ -143,15 +143,19 @@ class Pipe:
             if self.writer is not None:
                 self.writer.on_writable(self)
 
+    def _release_batch(self) -> None:
+        """The last batch is all handed out: room for the writer again. Called before the
+        reader may mark itself asleep: the writer, woken, may write at once from this very
+        thread (a session's unstall), and that write must find the reader awake, not post a
+        wake-up nobody waits for."""
+        self._held = 0
+        if self._writer_blocked:
+            self._after_read()
+
     def read(self) -> Message | None:
         """The next message, or None (and the reader marked asleep) when there is none."""
         if self._held:
-            self._held = 0  # The last batch is all handed out: room for the writer again.
-            if self._writer_blocked:
-                # Now, before this reader may mark itself asleep below: the writer, woken, may
-                # write at once from this very thread (a session's unstall), and that write
-                # must then find the reader awake, not post a wake-up nobody waits for.
-                self._after_read()
+            self._release_batch()
         try:
             message = self._queue.popleft()
         except IndexError:
@@ -178,9 +182,7 @@ class Pipe:
         counting against the high-water mark until its next take_batch (or read), so the
         writer is not let further ahead of the application than the mark allows."""
         if self._held:
-            self._held = 0  # The last batch is all handed out: room for the writer again.
-            if self._writer_blocked:
-                self._after_read()  # Before any sleep below (see read).
+            self._release_batch()
         queue = self._queue
         if not queue and self._sleep():
             return []

@@ -11,6 +11,7 @@ import errno
 import os
 import struct
 from collections import deque
+from collections.abc import Iterable
 from typing import ClassVar
 
 from ..constants import Errno
@@ -529,7 +530,7 @@ class Sub(_FairQueued):
         if self.subscriptions.remove(topic):
             self._to_all([b"\x00" + topic])
             if self.ready and self.filters:  # Taken before the change, not yet delivered.
-                kept = [m for m in self.ready if self.subscriptions.matches(m[0])]
+                kept = self._wanted(self.ready)
                 self.ready.clear()
                 self.ready.extend(kept)
 
@@ -548,10 +549,14 @@ class Sub(_FairQueued):
             found = self.fq.recv_many(READY_BATCH)
             if found is None or not self.filters:
                 return found
-            matches = self.subscriptions.matches
-            kept = [message for message in found[0] if matches(message[0])]
+            kept = self._wanted(found[0])
             if kept:
                 return kept, found[1]
+
+    def _wanted(self, messages: Iterable[Message]) -> list[Message]:
+        """The messages that match a subscription."""
+        matches = self.subscriptions.matches
+        return [message for message in messages if matches(message[0])]
 
 
 class XSub(Sub):
