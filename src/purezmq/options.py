@@ -141,9 +141,17 @@ class Options(RoutingOptions):
             option: spec.default for option, spec in SPECS.items() if spec.readable
         }
 
+    #: RCVTIMEO and SNDTIMEO, read at every blocking receive and send: kept at hand.
+    rcvtimeo = -1
+    sndtimeo = -1
+
     def set(self, option: int, value: int | bytes) -> None:
         self.values[option] = value
-        if option == Opt.ROUTER_MANDATORY:
+        if option == Opt.RCVTIMEO:
+            self.rcvtimeo = value  # type: ignore[assignment]
+        elif option == Opt.SNDTIMEO:
+            self.sndtimeo = value  # type: ignore[assignment]
+        elif option == Opt.ROUTER_MANDATORY:
             self.router_mandatory = bool(value)
         elif option == Opt.REQ_RELAXED:
             self.req_relaxed = bool(value)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from purezmq.protocol import ProtocolError
 from purezmq.protocol.frames import (
     COMMAND,
+    LONG,
     FrameDecoder,
     encode_command,
     encode_message,
@@ -75,7 +76,11 @@ def test_large_bodies_read_straight_into_their_buffer_match_the_sent_messages(ba
     while pos < len(data):
         size = reads[turn % len(reads)]
         turn += 1
-        target = decoder.body_buffer()
+        # As the transport does: ask for the body buffer only when the decoder hints at one
+        # (and the hint must never hide a buffer body_buffer() would have offered).
+        if not decoder.large_pending:
+            assert decoder.body_buffer() is None
+        target = decoder.body_buffer() if decoder.large_pending else None
         if target is not None:
             count = min(size, len(target), len(data) - pos)
             target[:count] = data[pos : pos + count]
@@ -102,6 +107,37 @@ def test_body_buffer_only_inside_a_large_frame():
     assert target is not None and len(target) == 100_000 - (1000 - 9)
     with pytest.raises(RuntimeError):
         decoder.feed_messages(b"x", [])  # The reader must finish the body through the buffer.
+
+
+def test_large_pending_is_true_exactly_inside_a_large_frame():
+    decoder = FrameDecoder()
+    big = wire([[b"a" * 100_000], [b"b"]])
+    decoder.feed_messages(big[:1000], [])
+    assert decoder.large_pending
+    target = decoder.body_buffer()
+    assert target is not None
+    target[:] = big[1000 : 1000 + len(target)]
+    assert decoder.body_filled(len(target)) == (LONG, b"a" * 100_000)
+    assert not decoder.large_pending
+    events, _, _ = decoder.feed_messages(big[1000 + len(target) :], [])
+    assert events == [[b"b"]] and not decoder.large_pending
+    decoder.feed_messages(wire([[b"c" * 1000]])[:500], [])  # Inside a small frame: no buffer.
+    assert not decoder.large_pending and decoder.body_buffer() is None
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [[b"", b"x" * 16], [b"id", b"y"]],  # envelope + body, the request/reply shape
+        [[b"", b"x"], [b"a", b"b", b"c"]],  # a later message of another shape
+        [[b"", b"x"], [b"a", b"b" * 300]],  # a later long frame
+        [[b"a" * 300, b"b"], [b"", b""]],  # a long first frame
+    ],
+)
+def test_encode_messages_two_frame_batches(batch):
+    chunks: list[bytes] = []
+    encode_messages(batch, chunks)
+    assert b"".join(chunks) == wire(batch)
 
 
 def test_a_large_frame_read_into_its_buffer_is_checked_like_any_other():

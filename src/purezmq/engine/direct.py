@@ -48,7 +48,7 @@ class DirectReader:
         deadline. False when the connection cannot be borrowed now (wait as usual then)."""
         socket = self.socket
         lock = socket.io_lock
-        if not lock.acquire(blocking=False):
+        if not lock.acquire(False):  # (Positional: keywords cost a parse per call.)
             return False
         try:
             transport = self._borrowed()
@@ -65,10 +65,11 @@ class DirectReader:
                 poller[1].register(poller[2], select.POLLIN)
                 poller[1].register(socket.signal.fileno(), select.POLLIN)
                 self._poll = poller
+            _, poll, transport_fd = poller
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic()) * 1000
-            events = poller[1].poll(timeout)
+            events = poll.poll(timeout)
             for fd, _ in events:
-                if fd == poller[2]:
+                if fd == transport_fd:
                     with lock:
                         socket._working_here = True
                         try:
@@ -88,11 +89,12 @@ class DirectReader:
         """The connection this thread may read (borrowing it now if needed), or None."""
         transport = self.transport
         if transport is not None:
+            if transport.readable_by(self._wake):
+                return transport  # The usual case: still ours, with one call.
             if not transport.borrowed_by(self._wake):  # Taken back meanwhile (or closed).
                 self.transport = self._session = None
                 return None
-            # Paused (the socket's pipe is full): nothing to read for now.
-            return transport if transport.reading else None
+            return None  # Paused (the socket's pipe is full): nothing to read for now.
         try:
             (session,) = self.socket.sessions
         except ValueError:  # None, several, or changed under our feet.

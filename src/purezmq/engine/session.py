@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..constants import SocketOption as Opt
@@ -43,6 +42,7 @@ class StreamEngine:
         prepare: Any = None,
     ) -> None:
         self.session = session
+        self._subscriber = session.socket_type in _SUBSCRIBERS
         self._prepare = prepare
         self.connection = connection
         self.transport: Any = None
@@ -52,6 +52,8 @@ class StreamEngine:
         self.refused_by_peer = False
         self.failed = False
         self._draining = False
+        #: Whether body_buffer() may offer a buffer now (see FrameDecoder.large_pending).
+        self.large_pending = False
         # Decoded, waiting for room in the socket's pipe (reading is paused meanwhile).
         self._stalled: list[Message] = []
         self._reading_paused = False
@@ -76,7 +78,18 @@ class StreamEngine:
     def data_received(self, data: bytes) -> None:
         if self._draining:
             return
-        self._received(self.connection.receive_data, data)
+        connection = self.connection
+        try:
+            events = connection.receive_data(data)
+        except ProtocolError as exc:
+            self._receive_failed(exc)
+            return
+        self.large_pending = connection.large_pending
+        if connection.only_messages:
+            if events:
+                self.deliver(events)  # type: ignore[arg-type]
+            return
+        self._handle(events)
 
     def body_buffer(self) -> memoryview | None:
         """For the transport: where to read the next bytes directly (a large frame's body).
@@ -84,26 +97,24 @@ class StreamEngine:
         return None if self._draining else self.connection.receive_buffer()
 
     def body_received(self, count: int) -> None:
-        self._received(self.connection.received_into, count)
-
-    def _received(self, receive: Callable[[Any], list[Any]], data: Any) -> None:
+        connection = self.connection
         try:
-            events = receive(data)
-        except HandshakeRefused as exc:
+            events = connection.received_into(count)
+        except ProtocolError as exc:
+            self._receive_failed(exc)
+            return
+        self.large_pending = connection.large_pending
+        self._handle(events)  # (Once per large frame: the general way is fine.)
+
+    def _receive_failed(self, exc: ProtocolError) -> None:
+        if isinstance(exc, HandshakeRefused):
             if not exc.tell_peer:
                 # The peer sent ERROR during the handshake: RFC 37 says not to come back with
                 # the same credentials, and libzmq's connecters stop.
                 self.refused_by_peer = True
             self.fail(f"handshake with {self.session.describe()} failed: {exc.reason}")
-            return
-        except ProtocolError as exc:
+        else:
             self.fail(f"protocol error from {self.session.describe()}: {exc}")
-            return
-        if self.connection.only_messages:
-            if events:
-                self.deliver(events)
-            return
-        self._handle(events)
 
     def auth_reply(
         self, status: bytes, text: str, user_id: bytes, metadata: dict[str, bytes]
@@ -210,7 +221,7 @@ class StreamEngine:
 
     def send(self, messages: list[Message]) -> None:
         connection = self.connection
-        if self.session.socket_type in _SUBSCRIBERS:
+        if self._subscriber:
             for message in messages:
                 if len(message) == 1 and message[0][:1] in (b"\x00", b"\x01"):
                     connection.send_subscription(message[0][1:], message[0][:1] == b"\x01")
@@ -221,8 +232,11 @@ class StreamEngine:
         self._flush()
 
     def _flush(self) -> None:
-        if self.connection.has_data_to_send and self.transport is not None:
-            self.transport.writelines(self.connection.data_to_send())
+        transport = self.transport
+        if transport is not None:
+            chunks = self.connection.data_to_send()
+            if chunks:
+                transport.writelines(chunks)
 
     @property
     def idle(self) -> bool:
@@ -325,7 +339,7 @@ class Session:
             return False
         socket = self.socket
         lock = socket.io_lock
-        if not (lock.acquire(timeout=_LOCK_WAIT) if wait else lock.acquire(blocking=False)):
+        if not (lock.acquire(True, _LOCK_WAIT) if wait else lock.acquire(False)):
             return False
         working = socket._working_here
         socket._working_here = True  # Only while holding the lock (see SocketBase).
@@ -395,12 +409,13 @@ class Session:
         if engine is None or not engine.ready:
             return
         outbound = self.peer.outbound
-        yielded = False
+        socket = self.socket
+        # (Only the I/O thread ever yields: the socket's own thread, writing here, never peeks.)
+        may_yield = engine.direct and not socket._working_here
         while not engine.write_paused and not engine.closed:
-            if not yielded and engine.direct and not outbound.peek():
-                yielded = True
-                socket = self.socket
-                if socket.in_send and not socket._working_here:
+            if may_yield and not outbound.peek():
+                may_yield = False
+                if socket.in_send:
                     # The I/O thread emptied the pipe while the socket's thread is in the middle
                     # of a send (it let the GIL go to wake us): it is streaming. Before sleeping
                     # (and making it pay a wake-up and a GIL hand-off every few messages), let

@@ -218,11 +218,12 @@ class SocketBase:
             if routing.send(message):
                 self.direct_send = False
                 return
-        deadline = self._deadline(flags, self.options.int(Opt.SNDTIMEO))
+        deadline = self._deadline(flags, self.options.sndtimeo)
         while True:
             self._wait(deadline)
             self.signal.clear()
-            self.check_open()
+            if not self._send_ok:
+                self.check_open()
             self.process_mailbox()
             if routing.send(message):
                 self.direct_send = False
@@ -233,7 +234,7 @@ class SocketBase:
         if not self.routing.sends:
             self.check_open()
             raise ZMQError(errno.ENOTSUP)
-        deadline = self._deadline(flags, self.options.int(Opt.SNDTIMEO))
+        deadline = self._deadline(flags, self.options.sndtimeo)
         while True:
             self.signal.clear()
             self.check_open()
@@ -255,10 +256,12 @@ class SocketBase:
         if found is not None:
             self.direct_send = True
             return found
-        deadline = self._deadline(flags, self.options.int(Opt.RCVTIMEO))
+        timeout = self.options.rcvtimeo
+        deadline = None if timeout < 0 and not flags else self._deadline(flags, timeout)
         while True:
             self.signal.clear()
-            self.check_open()
+            if not self._recv_ok:  # Closed, or the context terminated, while we waited.
+                self.check_open()
             # Nothing in the mailbox means no pipe woke since the last look: no need to look.
             if self.mailbox:
                 self.process_mailbox()

@@ -25,6 +25,9 @@ _thread_buffers = threading.local()
 
 
 class StreamProtocol(Protocol):
+    #: A hint: body_buffer() is worth asking (a large frame is being received).
+    large_pending: bool
+
     def connection_made(self, transport: Any) -> None: ...
 
     def data_received(self, data: bytes) -> None: ...
@@ -106,12 +109,12 @@ class SelectorTransport:
     def borrowed_by(self, wake: Callable[[], None]) -> bool:
         return self._borrower is wake
 
-    @property
-    def reading(self) -> bool:
-        return self._reading and not self._closing
+    def readable_by(self, wake: Callable[[], None]) -> bool:
+        """Borrowed by ``wake`` and worth waiting on (reading, not closing)."""
+        return self._borrower is wake and self._reading and not self._closing
 
     def read_now(self) -> None:
-        if self._borrower is not None and self.reading:
+        if self._borrower is not None and self._reading and not self._closing:
             self._on_readable()
 
     def give_back(self) -> None:
@@ -126,7 +129,8 @@ class SelectorTransport:
 
     def _on_readable(self) -> None:
         # Inside a large frame the protocol offers the frame's own buffer: no copy on the way.
-        direct = self._protocol.body_buffer()
+        protocol = self._protocol
+        direct = protocol.body_buffer() if protocol.large_pending else None
         if direct is not None:
             view = direct
         else:
@@ -145,12 +149,12 @@ class SelectorTransport:
             self._force_close(exc)
             return
         if not count:
-            self._protocol.eof_received()
+            protocol.eof_received()
             self._force_close(None)
         elif direct is not None:
-            self._protocol.body_received(count)
+            protocol.body_received(count)
         else:
-            self._protocol.data_received(view[:count].tobytes())
+            protocol.data_received(view[:count].tobytes())
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -163,11 +167,12 @@ class SelectorTransport:
         if not self._buffer:
             # Try to write at once: the usual case, and the one that costs least latency.
             try:
-                sent = (
-                    self._sock.sendmsg(chunks[:_IOV_MAX])
-                    if len(chunks) > 1
-                    else self._sock.send(chunks[0])
-                )
+                if len(chunks) == 1:
+                    sent = self._sock.send(chunks[0])
+                    if sent == len(chunks[0]):
+                        return  # All written (the usual case): nothing to account for.
+                else:
+                    sent = self._sock.sendmsg(chunks[:_IOV_MAX])
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError as exc:

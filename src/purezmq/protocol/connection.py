@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Union
+from typing import Any, Union
 
 from . import commands as cmd
 from .errors import ProtocolError
@@ -107,6 +107,9 @@ class Connection:
         #: True when the last ``receive_data`` returned nothing but messages (a fast path for
         #: the engine, which then hands the list on as it is).
         self.only_messages = False
+        #: True when receive_buffer() may offer a buffer (inside a large frame): a hint that
+        #: spares the reader a call per read otherwise.
+        self.large_pending = False
         self._outgoing: list[bytes] = [
             Greeting(MAJOR_VERSION, MINOR_VERSION, self.mechanism.name, as_server).encode()
         ]
@@ -171,10 +174,27 @@ class Connection:
 
     def receive_data(self, data: bytes) -> list[ConnectionEvent]:
         """Feed bytes from the peer. Raises ProtocolError when the peer breaks the protocol."""
+        if self.state is State.TRAFFIC and not self._encrypting:
+            # Plain-text traffic, the usual case, in as few calls as it takes.
+            decoder = self._decoder
+            try:
+                found, self._frames, commands = decoder.feed_messages(data, self._frames)
+            except ProtocolError:
+                self.state = State.CLOSED
+                raise
+            self.large_pending = decoder.large_pending
+            self.only_messages = not commands
+            if not commands:
+                return found  # type: ignore[return-value]
+            return self._guarded(self._traffic_commands, found)
         if self.state is State.CLOSED:
             raise ProtocolError("connection already failed")
+        return self._guarded(self._receive, data)
+
+    def _guarded(self, receive: Callable[[Any], list[ConnectionEvent]], data: Any) -> Any:
+        """``receive(data)``; a refused handshake tells the peer, any protocol error closes."""
         try:
-            return self._receive(data)
+            return receive(data)
         except HandshakeRefused as exc:
             self._refuse(exc)
             raise
@@ -196,6 +216,7 @@ class Connection:
         except ProtocolError:
             self.state = State.CLOSED
             raise
+        self.large_pending = self._decoder.large_pending
         if frame is None:
             return []
         flags, body = frame
@@ -233,24 +254,23 @@ class Connection:
             self.send_error(exc.reason)
         self.state = State.CLOSED
 
+    def _traffic_commands(
+        self, found: list[list[bytes] | tuple[int, bytes]]
+    ) -> list[ConnectionEvent]:
+        """The plain-text traffic phase's messages with commands among them, in order."""
+        events: list[ConnectionEvent] = []
+        for event in found:
+            if self.state is State.CLOSED:
+                break  # The peer sent ERROR: whatever follows it is not for us.
+            if type(event) is list:
+                events.append(event)
+            else:
+                self._receive_command(event[1], events)
+        return events
+
     def _receive(self, data: bytes) -> list[ConnectionEvent]:
-        if self.state is State.TRAFFIC and not self._encrypting:
-            found, self._frames, commands = self._decoder.feed_messages(data, self._frames)
-            if not commands:
-                self.only_messages = True
-                return found  # type: ignore[return-value]
-            self.only_messages = False
-            events: list[ConnectionEvent] = []
-            for event in found:
-                if self.state is State.CLOSED:
-                    break  # The peer sent ERROR: whatever follows it is not for us.
-                if type(event) is list:
-                    events.append(event)
-                else:
-                    self._receive_command(event[1], events)
-            return events
         self.only_messages = False
-        events = []
+        events: list[ConnectionEvent] = []
         if self.state is State.GREETING:
             data = self._receive_greeting(data)
             events.extend(self._pending_events)

@@ -22,6 +22,8 @@ _SPARE_LIMIT = 1024 * 1024
 _SHORT_HEADERS = [bytes((flags, size)) for flags in range(8) for size in range(256)]
 #: The headers of short last frames (no flags): indexed by size, 0 to 255 only.
 _PLAIN_HEADERS = _SHORT_HEADERS[:256]
+#: The headers of short frames with MORE set, likewise.
+_MORE_HEADERS = _SHORT_HEADERS[256:512]
 
 
 def frame_header(flags: int, size: int) -> bytes:
@@ -61,13 +63,26 @@ def encode_message(frames: list[bytes], chunks: list[bytes], single: bool = Fals
 def encode_messages(messages: list[list[bytes]], chunks: list[bytes]) -> None:
     """Append the wire form of many messages to ``chunks`` as few chunks as possible: the
     headers and small bodies joined, large bodies (8 KiB and up) passed on uncopied."""
-    if messages and len(messages[0]) == 1:
+    shape = len(messages[0]) if messages else 0
+    if shape == 1:
         try:
             # The usual batch, one short frame per message, in one comprehension (~1.5x
             # faster). A message of several frames (ValueError) or a long frame (IndexError)
             # ends it early: then the loop below does the whole batch. (The first message
             # is looked at first: exceptions are dear, multipart traffic would pay one a batch.)
             chunks.append(b"".join([_PLAIN_HEADERS[len(body)] + body for (body,) in messages]))
+            return
+        except (ValueError, IndexError):
+            pass
+    elif shape == 2:
+        try:
+            # Likewise two short frames, an envelope and a body (REQ, REP, DEALER to ROUTER).
+            more, plain = _MORE_HEADERS, _PLAIN_HEADERS
+            chunks.append(
+                b"".join(
+                    [more[len(head)] + head + plain[len(body)] + body for head, body in messages]
+                )
+            )
             return
         except (ValueError, IndexError):
             pass
@@ -112,6 +127,9 @@ class FrameDecoder:
         self._spare = bytearray()
         self._large_flags = 0
         self._large_filled = 0
+        #: True when body_buffer() may have a buffer to offer (inside a frame of more than
+        #: 64 KiB): a reader asks for it only then, saving a call per read otherwise.
+        self.large_pending = False
 
     def body_buffer(self) -> memoryview | None:
         """Where the rest of a large frame's body may be read directly (``recv_into``), or None.
@@ -154,6 +172,7 @@ class FrameDecoder:
         body = large.tobytes()
         large.release()
         self._large = None
+        self.large_pending = False
         self._check(self._large_flags, len(body))  # (Its size was checked with its header.)
         return self._large_flags, body
 
@@ -188,6 +207,7 @@ class FrameDecoder:
                 # A large frame is complete: cut it out of the buffer rather than copy it all.
                 found = self._messages(self.feed(b""), partial)
                 self._need = self._frame_end(buffer)
+                self.large_pending = self._need > _WHOLE_COPY_LIMIT
                 return found
             source = bytes(buffer)
             buffer.clear()
@@ -261,6 +281,9 @@ class FrameDecoder:
             buffer = self._buffer
             buffer += memoryview(source)[pos:]
             self._need = self._frame_end(buffer)
+            self.large_pending = self._need > _WHOLE_COPY_LIMIT
+        else:
+            self.large_pending = False
         return partial, commands
 
     @staticmethod

@@ -112,7 +112,8 @@ class Pipe:
     def write_many(self, messages: list[Message]) -> int:
         """Queue as many messages as fit; return how many were queued."""
         count = len(messages)
-        if self.hwm and self.room() < count:
+        hwm = self.hwm
+        if hwm and len(self._queue) + self._held + count > hwm:
             self._full(count)
             count = min(count, self.room())  # The reader may have made room since.
             if not count:
@@ -170,9 +171,11 @@ class Pipe:
         queue = self._queue
         if not queue and self._sleep():
             return []
-        count = min(limit, len(queue))
-        popleft = queue.popleft
-        messages = [popleft() for _ in range(count)]
+        if len(queue) == 1:
+            messages = [queue.popleft()]  # (One message, a request or a reply: no loop.)
+        else:
+            popleft = queue.popleft
+            messages = [popleft() for _ in range(min(limit, len(queue)))]
         if self._writer_blocked:
             self._after_read()
         return messages
