@@ -192,9 +192,11 @@ class SocketBase:
         this socket waits for an answer (it sent since it last received). A socket that only
         receives is better served by the I/O thread reading ahead while it works: there the
         kernel's copies run outside the GIL, in parallel with the application."""
-        if self.sessions and not self.direct_send and self.direct_reader.wait(deadline):
+        reader = self.direct_reader
+        if self.sessions and not self.direct_send and reader.wait(deadline):
             return
-        self.direct_reader.release()
+        if reader.transport is not None:
+            reader.release()
         self._wait(deadline)
 
     def send_message(self, message: Message, flags: int = 0) -> None:
