@@ -16,7 +16,7 @@ from .engine.socketbase import SocketBase
 from .error import ZMQBindError, ZMQError
 from .frame import Frame, MessageTracker
 from .options import SPECS, check_value
-from .routing.pipe import Message, Peer
+from .routing.pipe import Message
 from .utils import z85
 
 Opt = SocketOption
@@ -71,13 +71,11 @@ class Socket:
     _send_frames: list[bytes]
     _send_message: Callable[[Message, int], None]
     _recv_frames: deque[bytes]
-    _recv_peer: list[Peer | None]
-    _recv_message: Callable[[int], tuple[Message, Peer]]
+    _recv_message: Callable[[int], Message]
 
     def __init__(self, context: Any, socket_type: int, **kwargs: Any) -> None:
         # Mutated in place, never reassigned: __setattr__ here is the options' (and slow).
         object.__setattr__(self, "_recv_frames", deque())
-        object.__setattr__(self, "_recv_peer", [None])
         object.__setattr__(self, "_send_frames", [])
         object.__setattr__(self, "context", context)
         object.__setattr__(self, "copy_threshold", kwargs.get("copy_threshold", 65536))
@@ -342,8 +340,7 @@ class Socket:
         if frames:
             frame = frames.popleft()
             return frame, bool(frames)
-        message, peer = self._recv_message(flags)
-        self._recv_peer[0] = peer
+        message = self._recv_message(flags)
         if len(message) == 1:
             return message[0], False
         frames.extend(message)
@@ -352,7 +349,7 @@ class Socket:
     def _as_frame(self, data: bytes, more: bool) -> Frame:
         frame = Frame(data)
         frame.more = more
-        peer = self._recv_peer[0]
+        peer = self._core.last_peer
         if peer is not None:
             frame._metadata = peer.metadata
         return frame
@@ -360,8 +357,7 @@ class Socket:
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
         if not self._recv_frames and copy:
             # The usual case, kept to one call into the core (the per-message cost matters).
-            message, peer = self._recv_message(flags)
-            self._recv_peer[0] = peer
+            message = self._recv_message(flags)
             if len(message) == 1:
                 return message[0]
             self._recv_frames.extend(message)
@@ -374,9 +370,7 @@ class Socket:
             frames = list(self._recv_frames)
             self._recv_frames.clear()
         else:
-            message, peer = self._recv_message(flags)
-            self._recv_peer[0] = peer
-            frames = list(message)
+            frames = list(self._recv_message(flags))
         if copy:
             return frames
         last = len(frames) - 1

@@ -74,6 +74,8 @@ class SocketBase:
         #: it posts to its own mailbox then needs no signal (it looks at the mailbox next).
         self._working_here = False
         self.direct_reader = DirectReader(self)
+        #: The peer the last received message came from.
+        self.last_peer: Peer | None = None
         context._socket_opened(self)
         if context._terminated:  # Terminated while this socket was being made.
             self.context_terminated()
@@ -246,18 +248,21 @@ class SocketBase:
                 return
             self._wait(deadline)
 
-    def recv_message(self, flags: int = 0) -> tuple[Message, Peer]:
+    def recv_message(self, flags: int = 0) -> Message:
+        """The next message; its peer is ``last_peer`` (metadata for Frames)."""
         if not self._recv_ok:
             self.check_open()
             raise ZMQError(errno.ENOTSUP)
         routing = self.routing
         if routing.ready:
             self.direct_send = True
-            return routing.ready.popleft(), routing.ready_peer  # type: ignore[return-value]
+            self.last_peer = routing.ready_peer
+            return routing.ready.popleft()
         found = routing.recv()
         if found is not None:
             self.direct_send = True
-            return found
+            message, self.last_peer = found
+            return message
         timeout = self.options.rcvtimeo
         deadline = None if timeout < 0 and not flags else self._deadline(flags, timeout)
         while True:
@@ -270,7 +275,8 @@ class SocketBase:
                 found = routing.recv()
                 if found is not None:
                     self.direct_send = True
-                    return found
+                    message, self.last_peer = found
+                    return message
             self._wait_reading(deadline)
 
     def events(self) -> int:
