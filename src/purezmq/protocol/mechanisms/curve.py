@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from ..commands import READY, decode_properties, encode_properties
@@ -20,6 +21,7 @@ INITIATE = b"INITIATE"
 MESSAGE_PREFIX = b"\x07MESSAGE"
 _COMMAND_FLAG = 0x02
 _MORE_FLAG = 0x01
+_INNER = [bytes((flags,)) for flags in range(4)]
 
 
 def _sodium() -> Any:
@@ -37,6 +39,53 @@ def _nonce(prefix: bytes, value: bytes) -> bytes:
     return prefix + value
 
 
+Seal = Callable[[bytes, bytes, bytes], bytes]
+Unseal = Callable[[bytes, bytes, bytes], "bytes | None"]
+
+
+def _message_boxes(sodium: Any) -> tuple[Seal, Unseal]:
+    """Box and unbox one MESSAGE with the precomputed key: (seal, unseal), unseal giving None
+    for a box that does not authenticate.
+
+    Through PyNaCl's own cffi module when it is there as expected: its public wrappers check,
+    pad and copy in Python, half the cost per message (~3 us of ~1.5 here). The nonce (24
+    bytes) and key (32) are built here, never taken from the wire, so C sees valid lengths.
+    """
+    try:
+        from nacl._sodium import ffi, lib  # type: ignore[import-not-found]
+
+        seal_c = lib.crypto_box_easy_afternm
+        unseal_c = lib.crypto_box_open_easy_afternm
+    except (ImportError, AttributeError):
+        return sodium.crypto_box_afternm, _checked(sodium.crypto_box_open_afternm)
+    new, buffer = ffi.new, ffi.buffer
+
+    def seal(message: bytes, nonce: bytes, key: bytes) -> bytes:
+        out = new("unsigned char[]", len(message) + 16)
+        seal_c(out, message, len(message), nonce, key)
+        return buffer(out)[:]
+
+    def unseal(box: bytes, nonce: bytes, key: bytes) -> bytes | None:
+        if len(box) < 16:
+            return None
+        out = new("unsigned char[]", len(box) - 16 or 1)
+        if unseal_c(out, box, len(box), nonce, key) != 0:
+            return None
+        return buffer(out, len(box) - 16)[:]
+
+    return seal, unseal
+
+
+def _checked(unseal: Callable[[bytes, bytes, bytes], bytes]) -> Unseal:
+    def checked(box: bytes, nonce: bytes, key: bytes) -> bytes | None:
+        try:
+            return bytes(unseal(box, nonce, key))
+        except Exception:
+            return None
+
+    return checked
+
+
 class _CurveBase(Mechanism):
     name = b"CURVE"
     encrypts = True
@@ -44,6 +93,7 @@ class _CurveBase(Mechanism):
     def __init__(self, as_server: bool, properties: dict[str, bytes]) -> None:
         super().__init__(as_server, properties)
         self.sodium = _sodium()
+        self._seal, self._unseal = _message_boxes(self.sodium)
         self._nonce_out = 1
         self._peer_nonce = 0
         self._precomputed = b""
@@ -74,27 +124,25 @@ class _CurveBase(Mechanism):
         if flags & 0x04:
             inner |= _COMMAND_FLAG
         nonce = self._next_nonce()
-        box = self.sodium.crypto_box_afternm(
-            bytes((inner,)) + body, self._out_prefix + nonce, self._precomputed
-        )
+        box = self._seal(_INNER[inner] + body, self._out_prefix + nonce, self._precomputed)
         return MESSAGE_PREFIX + nonce + box
 
     def decode(self, body: bytes) -> tuple[int, bytes]:
         if len(body) < 33 or body[:8] != MESSAGE_PREFIX:
             raise ProtocolError("CURVE: malformed MESSAGE")
         nonce = body[8:16]
-        self._check_peer_nonce(nonce)
-        try:
-            plain = self.sodium.crypto_box_open_afternm(
-                body[16:], self._in_prefix + nonce, self._precomputed
-            )
-        except Exception:
-            raise ProtocolError("CURVE: MESSAGE failed authentication") from None
+        value = int.from_bytes(nonce, "big")  # (_check_peer_nonce, inline: once per message)
+        if value <= self._peer_nonce:
+            raise ProtocolError("CURVE: replayed or out-of-order nonce")
+        self._peer_nonce = value
+        plain = self._unseal(body[16:], self._in_prefix + nonce, self._precomputed)
+        if plain is None:
+            raise ProtocolError("CURVE: MESSAGE failed authentication")
         inner = plain[0]
         if inner & ~(_MORE_FLAG | _COMMAND_FLAG):
             raise ProtocolError("CURVE: reserved MESSAGE flags set")
         flags = (0x01 if inner & _MORE_FLAG else 0) | (0x04 if inner & _COMMAND_FLAG else 0)
-        return flags, bytes(plain[1:])
+        return flags, plain[1:]
 
 
 class CurveClient(_CurveBase):
