@@ -122,10 +122,6 @@ class Connection:
         self._outgoing = []
         return out
 
-    @property
-    def has_data_to_send(self) -> bool:
-        return bool(self._outgoing)
-
     def send_message(self, frames: list[bytes]) -> None:
         if self.state is not State.TRAFFIC:
             raise RuntimeError("messages can only be sent after the handshake")
