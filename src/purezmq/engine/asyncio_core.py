@@ -137,8 +137,8 @@ class AsyncSocketCore(SocketBase):
         waiter = _Waiter(future, operation, timer)
         (self._recv_waiters if queue == "recv" else self._send_waiters).append(waiter)
         future.add_done_callback(lambda _: timer.cancel() if timer is not None else None)
-        # Something may have changed between the failed attempt and now.
-        self.wake()
+        # No wake-up to look again: the failed attempt cleared the signal before it looked, so
+        # whatever changed since has set it, and that schedules the retry.
         return future
 
     def watch(self, callback: Callable[[], None]) -> Callable[[], None]:
