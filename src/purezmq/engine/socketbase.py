@@ -263,8 +263,7 @@ class SocketBase:
             self.direct_send = True
             message, self.last_peer = found
             return message
-        timeout = self.options.rcvtimeo
-        deadline = None if timeout < 0 and not flags else self._deadline(flags, timeout)
+        deadline = self._deadline(flags, self.options.rcvtimeo)
         while True:
             self.signal.clear()
             if not self._recv_ok:  # Closed, or the context terminated, while we waited.

@@ -121,12 +121,8 @@ class _FairQueued(Routing):
         ready = self.ready
         if ready:
             return ready.popleft(), self.ready_peer  # type: ignore[return-value]
-        found = self._prefetched
-        if found is not None:
-            self._prefetched = None
-            return found
-        if not self.batches:
-            return self._fetch()
+        if self._prefetched is not None or not self.batches:
+            return Routing.recv(self)
         batch = self._take_batch()
         if batch is None:
             return None
@@ -270,8 +266,7 @@ class Req(Dealer):
             raise ZMQError(Errno.EFSM)
 
     def send(self, message: Message) -> bool:
-        if self.awaiting_reply and not self.options.req_relaxed:
-            raise ZMQError(Errno.EFSM)  # (check_send_state, inline: a call less per request)
+        self.check_send_state()
         envelope = [b""]
         if self.options.req_correlate:
             self._request_id = (self._request_id + 1) & 0xFFFFFFFF
@@ -356,8 +351,7 @@ class Rep(_FairQueued):
             raise ZMQError(Errno.EFSM)
 
     def send(self, message: Message) -> bool:
-        if not self.sending_reply:
-            raise ZMQError(Errno.EFSM)  # (check_send_state, inline)
+        self.check_send_state()
         peer = self._reply_peer
         if peer is not None and not peer.detached:
             peer.outbound.write(self._envelope + message)  # Dropped when full, as libzmq.

@@ -131,10 +131,7 @@ class _CurveBase(Mechanism):
         if len(body) < 33 or body[:8] != MESSAGE_PREFIX:
             raise ProtocolError("CURVE: malformed MESSAGE")
         nonce = body[8:16]
-        value = int.from_bytes(nonce, "big")  # (_check_peer_nonce, inline: once per message)
-        if value <= self._peer_nonce:
-            raise ProtocolError("CURVE: replayed or out-of-order nonce")
-        self._peer_nonce = value
+        self._check_peer_nonce(nonce)
         plain = self._unseal(body[16:], self._in_prefix + nonce, self._precomputed)
         if plain is None:
             raise ProtocolError("CURVE: MESSAGE failed authentication")
