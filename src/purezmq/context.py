@@ -7,6 +7,7 @@ import threading
 from typing import Any, ClassVar, TypeVar
 
 from .constants import ContextOption, Errno, SocketOption
+from .engine.heap import settle_allocator
 from .engine.iothread import IOThread
 from .engine.socketbase import SocketBase
 from .error import ZMQError, zmq_error
@@ -24,6 +25,7 @@ class Context:
     _instance_pid: ClassVar[int | None] = None
 
     def __init__(self, io_threads: int = 1, **kwargs: Any) -> None:
+        settle_allocator()
         self._lock = threading.Condition()
         self._sockets: set[Any] = set()
         self._sessions: set[Any] = set()
