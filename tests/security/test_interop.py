@@ -245,6 +245,40 @@ def test_curve_without_zap_handler_accepts_known_server_key(
         pair.close()
 
 
+#: Body sizes around the short/long MESSAGE boundary (33 bytes of box and name: 222 is the
+#: largest short frame), a mid size and one past the opening buffer kept between batches.
+_CURVE_SIZES = [0, 1, 222, 223, 5_000, 70_000, 1_100_000]
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+@pytest.mark.parametrize("server", ["impl", "pyzmq"])
+def test_curve_batches_of_multipart_messages_cross_both_ways(
+    zmq_impl: ModuleType, ctx: Any, pyctx: Any, ipc_endpoint: str, transport: str, server: str
+) -> None:
+    """Many multipart messages in a row (sealed and opened a batch at a time), small to over a
+    megabyte, from DEALER to ROUTER and back, each side purezmq or libzmq."""
+    server_lib, client_lib = _libs(server, zmq_impl)
+    server_ctx, client_ctx = _contexts(server, ctx, pyctx)
+    pair = Pair(
+        "dealer_router", transport, server_lib, server_ctx, client_lib, client_ctx, "server",
+        ipc_endpoint, "CURVE", Keys.new(),
+    )  # fmt: skip
+    sent = [[b"%d" % i, bytes([i % 251]) * _CURVE_SIZES[i % len(_CURVE_SIZES)]] for i in range(210)]
+    try:
+        for sock in (pair.server, pair.client):
+            sock.rcvtimeo = 10_000
+        for message in sent:
+            pair.client.send_multipart(message)
+        for message in sent:
+            assert pair.server.recv_multipart() == [b"dealer-1", *message]
+        for message in sent:
+            pair.server.send_multipart([b"dealer-1", *message])
+        for message in sent:
+            assert pair.client.recv_multipart() == message
+    finally:
+        pair.close()
+
+
 def _try_send(sock: Any) -> None:
     """Queue a message if the socket can (a bound REQ has no pipe before a handshake succeeds)."""
     try:

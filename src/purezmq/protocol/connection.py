@@ -101,6 +101,9 @@ class Connection:
         self._greeting_buffer = b""
         self._decoder = FrameDecoder(max_message_size)
         self._frames: list[bytes] = []
+        #: Wrapped frames (encrypted traffic) of a message not yet complete: the outer MORE
+        #: flag is unused by CURVE peers, so this stays empty in practice.
+        self._wrapped: list[bytes] = []
         self._encrypting = False
         self._auth_asked = False
         self._pending_events: list[ConnectionEvent] = []
@@ -126,21 +129,16 @@ class Connection:
         if self.state is not State.TRAFFIC:
             raise RuntimeError("messages can only be sent after the handshake")
         if self._encrypting:
-            last = len(frames) - 1
-            encode = self.mechanism.encode
-            encode_message(
-                [encode(MORE if i < last else 0, body) for i, body in enumerate(frames)],
-                self._outgoing,
-                single=True,
-            )
+            self.mechanism.encode_messages([frames], self._outgoing)
         else:
             encode_message(frames, self._outgoing)
 
     def send_messages(self, messages: list[list[bytes]]) -> None:
         """Send many messages at once (fewer, larger chunks to write)."""
-        if self._encrypting or self.state is not State.TRAFFIC:
-            for frames in messages:
-                self.send_message(frames)
+        if self.state is not State.TRAFFIC:
+            raise RuntimeError("messages can only be sent after the handshake")
+        if self._encrypting:
+            self.mechanism.encode_messages(messages, self._outgoing)
         else:
             encode_messages(messages, self._outgoing)
 
@@ -170,7 +168,9 @@ class Connection:
 
     def receive_data(self, data: bytes) -> list[ConnectionEvent]:
         """Feed bytes from the peer. Raises ProtocolError when the peer breaks the protocol."""
-        if self.state is State.TRAFFIC and not self._encrypting:
+        if self.state is State.TRAFFIC:
+            if self._encrypting:
+                return self._guarded(self._receive_sealed, data)
             # Plain-text traffic, the usual case, in as few calls as it takes.
             decoder = self._decoder
             try:
@@ -264,6 +264,31 @@ class Connection:
                 self._receive_command(event[1], events)
         return events
 
+    def _receive_sealed(self, data: bytes) -> list[ConnectionEvent]:
+        """The traffic phase of an encrypting mechanism: wrapped frames, opened a batch at a
+        time into whole messages."""
+        found, self._wrapped, plain_commands = self._decoder.feed_messages(data, self._wrapped)
+        if plain_commands:
+            # A command in plain text (ERROR), or wrapped frames sent with the command flag.
+            frames: list[tuple[int, bytes]] = []
+            for event in found:
+                if isinstance(event, tuple):
+                    frames.append(event)
+                else:
+                    frames.extend((0, body) for body in event)
+            self.only_messages = False
+            events: list[ConnectionEvent] = []
+            self._file(self.mechanism.decode_frames(frames), events, True)
+            return events
+        opened, self._frames, commands = self.mechanism.open_messages(
+            found,  # type: ignore[arg-type]
+            self._frames,
+        )
+        self.only_messages = not commands
+        if commands:
+            return self._traffic_commands(opened)
+        return opened  # type: ignore[return-value]
+
     def _receive(self, data: bytes) -> list[ConnectionEvent]:
         self.only_messages = False
         events: list[ConnectionEvent] = []
@@ -273,11 +298,20 @@ class Connection:
             self._pending_events.clear()
             if self.state is State.GREETING:
                 return events
-        for flags, body in self._decoder.feed(data):
+        self._file(self._decoder.feed(data), events, False)
+        return events
+
+    def _file(
+        self, frames: list[tuple[int, bytes]], events: list[ConnectionEvent], opened: bool
+    ) -> None:
+        """File received frames as commands handled and messages in ``events``. Once the
+        handshake is over, frames not yet ``opened`` are unwrapped first (the handshake may
+        end in the middle of a read)."""
+        for flags, body in frames:
             if self.state is State.CLOSED:
                 break  # The peer sent ERROR: whatever follows it is not for us.
-            if self._encrypting and not (flags & COMMAND and body[:6] == b"\x05ERROR"):
-                flags, body = self.mechanism.decode(body)
+            if self._encrypting and not opened:
+                (flags, body), *_ = self.mechanism.decode_frames([(flags, body)])
             if flags & COMMAND:
                 self._receive_command(body, events)
             elif self.state is not State.TRAFFIC:
@@ -290,7 +324,6 @@ class Connection:
                 self._frames = []
             else:
                 events.append([body])
-        return events
 
     def _receive_greeting(self, data: bytes) -> bytes:
         needed = GREETING_SIZE - len(self._greeting_buffer)

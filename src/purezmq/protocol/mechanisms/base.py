@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ..commands import ERROR, decode_error
 from ..errors import ProtocolError
+from ..frames import COMMAND, MORE, FrameDecoder, encode_message
 
 
 @dataclass(frozen=True)
@@ -84,3 +85,36 @@ class Mechanism:
 
     def decode(self, body: bytes) -> tuple[int, bytes]:
         raise NotImplementedError
+
+    def encode_messages(self, messages: list[list[bytes]], chunks: list[bytes]) -> None:
+        """Append the wire form of data messages to ``chunks``, each frame wrapped by
+        ``encode`` as a message of its own (the wrapping carries MORE)."""
+        for frames in messages:
+            last = len(frames) - 1
+            wrapped = [self.encode(MORE if i < last else 0, body) for i, body in enumerate(frames)]
+            encode_message(wrapped, chunks, single=True)
+
+    def open_messages(
+        self, wrapped: list[list[bytes]], partial: list[bytes]
+    ) -> tuple[list[list[bytes] | tuple[int, bytes]], list[bytes], bool]:
+        """The messages inside wrapped data frames (the bodies of ``wrapped``, in order), as
+        ``FrameDecoder.feed_messages`` gives them: whole messages, commands as ``(flags,
+        body)``, the message still incomplete (``partial`` continued), whether there were
+        commands."""
+        events: list[list[bytes] | tuple[int, bytes]] = []
+        for group in wrapped:
+            for body in group:
+                flags, frame = self.decode(body)
+                partial = FrameDecoder.group(flags, frame, partial, events.append)
+        return events, partial, any(type(event) is tuple for event in events)
+
+    def decode_frames(self, frames: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
+        """Unwrap the frames of the traffic phase. A plain-text ERROR command is passed on as
+        it is, and ends the list (what follows it is not for us)."""
+        unwrapped = []
+        for flags, body in frames:
+            if flags & COMMAND and body[:6] == b"\x05ERROR":
+                unwrapped.append((flags, body))
+                break
+            unwrapped.append(self.decode(body))
+        return unwrapped
