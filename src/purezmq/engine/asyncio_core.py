@@ -134,9 +134,9 @@ class AsyncSocketCore(SocketBase):
         timer = None
         if timeout_ms >= 0:
             timer = loop.call_later(timeout_ms / 1000, _expire, future)
+            future.add_done_callback(lambda _: timer.cancel())
         waiter = _Waiter(future, operation, timer)
         (self._recv_waiters if queue == "recv" else self._send_waiters).append(waiter)
-        future.add_done_callback(lambda _: timer.cancel() if timer is not None else None)
         # No wake-up to look again: the failed attempt cleared the signal before it looked, so
         # whatever changed since has set it, and that schedules the retry.
         return future
