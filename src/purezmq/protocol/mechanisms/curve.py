@@ -12,6 +12,7 @@ from typing import Any
 
 from ..commands import READY, decode_properties, encode_properties
 from ..errors import ProtocolError
+from ..frames import COMMAND, MORE
 from .base import AuthRequest, Mechanism
 from .curve_boxes import (
     INNER,
@@ -80,7 +81,7 @@ class _CurveBase(Mechanism):
         self._batch = BatchBoxes.create(key, self._out_prefix, self._in_prefix)
 
     def encode(self, flags: int, body: bytes) -> bytes:
-        inner = (INNER_MORE if flags & 0x01 else 0) | (INNER_COMMAND if flags & 0x04 else 0)
+        inner = (INNER_MORE if flags & MORE else 0) | (INNER_COMMAND if flags & COMMAND else 0)
         nonce = self._next_nonce()
         box = self._seal(INNER[inner] + body, self._out_prefix + nonce, self._precomputed)
         return MESSAGE_PREFIX + nonce + box
