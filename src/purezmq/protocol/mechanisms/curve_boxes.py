@@ -35,6 +35,18 @@ Seal = Callable[[bytes, bytes, bytes], bytes]
 Unseal = Callable[[bytes, bytes, bytes], "bytes | None"]
 
 
+def _cffi_sodium() -> tuple[Any, Any] | None:
+    """PyNaCl's own cffi module (ffi, lib) with the two box functions used here, or None when
+    it is not there as expected (then PyNaCl's public bindings serve)."""
+    try:
+        from nacl._sodium import ffi, lib  # type: ignore[import-not-found]
+
+        lib.crypto_box_easy_afternm, lib.crypto_box_open_easy_afternm  # noqa: B018
+    except (ImportError, AttributeError):
+        return None
+    return ffi, lib
+
+
 def message_boxes(sodium: Any) -> tuple[Seal, Unseal]:
     """Box and unbox one MESSAGE with the precomputed key: (seal, unseal), unseal giving None
     for a box that does not authenticate.
@@ -42,13 +54,11 @@ def message_boxes(sodium: Any) -> tuple[Seal, Unseal]:
     Through PyNaCl's own cffi module when it is there as expected: its public wrappers check,
     pad and copy in Python, half the cost per message (~3 us of ~1.5 here).
     """
-    try:
-        from nacl._sodium import ffi, lib  # type: ignore[import-not-found]
-
-        seal_c = lib.crypto_box_easy_afternm
-        unseal_c = lib.crypto_box_open_easy_afternm
-    except (ImportError, AttributeError):
+    cffi = _cffi_sodium()
+    if cffi is None:
         return sodium.crypto_box_afternm, checked(sodium.crypto_box_open_afternm)
+    ffi, lib = cffi
+    seal_c, unseal_c = lib.crypto_box_easy_afternm, lib.crypto_box_open_easy_afternm
     new, buffer = ffi.new, ffi.buffer
 
     def seal(message: bytes, nonce: bytes, key: bytes) -> bytes:
@@ -105,13 +115,8 @@ class BatchBoxes:
     @classmethod
     def create(cls, key: bytes, out_prefix: bytes, in_prefix: bytes) -> BatchBoxes | None:
         """A BatchBoxes, or None when PyNaCl's cffi module is not as expected."""
-        try:
-            from nacl._sodium import ffi, lib
-
-            lib.crypto_box_easy_afternm, lib.crypto_box_open_easy_afternm  # noqa: B018
-        except (ImportError, AttributeError):
-            return None
-        return cls(ffi, lib, key, out_prefix, in_prefix)
+        cffi = _cffi_sodium()
+        return None if cffi is None else cls(*cffi, key, out_prefix, in_prefix)
 
     def seal_messages(self, messages: list[list[bytes]], counter: int) -> tuple[bytes, int]:
         """The wire form of data messages, each frame a MESSAGE of its own (MORE goes inside
