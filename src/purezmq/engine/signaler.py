@@ -32,14 +32,15 @@ class Signaler:
             if self._set:
                 return
             self._set = True
-            if self._sleeping:
-                self._sleeping = False
-                self._gate.release()
+            waking = self._sleeping
+            self._sleeping = False
             if self._pair is not None:
                 try:
                     self._pair[1].send(b"\x00")
                 except OSError:
                     pass
+        if waking:
+            self._gate.release()
 
     def clear(self) -> None:
         if not self._set:

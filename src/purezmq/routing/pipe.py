@@ -157,12 +157,10 @@ class Pipe:
         """The next message, or None (and the reader marked asleep) when there is none."""
         if self._held:
             self._release_batch()
-        try:
-            message = self._queue.popleft()
-        except IndexError:
-            if self._sleep():
-                return None
-            message = self._queue.popleft()
+        queue = self._queue
+        if not queue and self._sleep():
+            return None  # (Tested, not caught: a raised IndexError costs ~1 µs on every wait.)
+        message = queue.popleft()
         if self._writer_blocked:
             self._after_read()
         return message
