@@ -16,7 +16,7 @@ from .engine.socketbase import SocketBase
 from .error import ZMQBindError, ZMQError
 from .frame import Frame, MessageTracker
 from .options import SPECS, check_value
-from .routing.pipe import Message
+from .routing.pipe import Message, Queued
 from .utils import z85
 
 Opt = SocketOption
@@ -71,7 +71,7 @@ class Socket:
     _send_frames: list[bytes]
     _send_message: Callable[[Message, int], None]
     _recv_frames: deque[bytes]
-    _recv_message: Callable[[int], Message]
+    _recv_message: Callable[[int], Queued]  # A one-frame message may be its body alone.
 
     def __init__(self, context: Any, socket_type: int, **kwargs: Any) -> None:
         # Mutated in place, never reassigned: __setattr__ here is the options' (and slow).
@@ -341,6 +341,8 @@ class Socket:
             frame = frames.popleft()
             return frame, bool(frames)
         message = self._recv_message(flags)
+        if isinstance(message, bytes):
+            return message, False
         if len(message) == 1:
             return message[0], False
         frames.extend(message)
@@ -358,6 +360,8 @@ class Socket:
         if not self._recv_frames and copy:
             # The usual case, kept to one call into the core (the per-message cost matters).
             message = self._recv_message(flags)
+            if isinstance(message, bytes):
+                return message
             if len(message) == 1:
                 return message[0]
             self._recv_frames.extend(message)
@@ -370,7 +374,8 @@ class Socket:
             frames = list(self._recv_frames)
             self._recv_frames.clear()
         else:
-            frames = list(self._recv_message(flags))
+            message = self._recv_message(flags)
+            frames = [message] if isinstance(message, bytes) else list(message)
         if copy:
             return frames
         last = len(frames) - 1

@@ -11,6 +11,8 @@ bindings = pytest.importorskip("nacl.bindings")
 
 from purezmq.protocol.mechanisms.curve_boxes import BatchBoxes, checked, message_boxes  # noqa: E402
 
+from ._received import received  # noqa: E402
+
 KEY = bindings.crypto_box_beforenm(os.urandom(32), os.urandom(32))
 NONCE = b"CurveZMQMESSAGEC" + (7).to_bytes(8, "big")
 PUBLIC = (bindings.crypto_box_afternm, checked(bindings.crypto_box_open_afternm))
@@ -77,11 +79,12 @@ def test_a_sealed_batch_is_the_public_bindings_boxes_framed_one_by_one():
     assert counter == nonce
 
 
-def _bodies(wire: bytes) -> list[list[bytes]]:
-    """The MESSAGE frames of ``wire`` as the plain decoder hands them on (data frames)."""
+def _bodies(wire: bytes) -> list[bytes]:
+    """The MESSAGE frames of ``wire`` as the plain decoder hands them on: data frames, each a
+    message of one frame, so its body alone."""
     frames = _frames(wire)
     assert all(flags & ~0x02 == 0 for flags, _ in frames)  # (0x02: the long size form)
-    return [[body] for _, body in frames]
+    return [body for _, body in frames]
 
 
 def test_an_opened_batch_gives_back_the_messages():
@@ -89,7 +92,8 @@ def test_an_opened_batch_gives_back_the_messages():
     messages = [[os.urandom(size)] for size in SIZES * 2] + [[b"head", b"", b"tail"]]
     wire, counter = client.seal_messages(messages, 1)
     opened, partial, commands, last = server.open_messages(_bodies(wire), [], 0)
-    assert (opened, partial, commands, last) == (messages, [], False, counter - 1)
+    expected = [received(message) for message in messages]
+    assert (opened, partial, commands, last) == (expected, [], False, counter - 1)
 
 
 def test_a_message_split_between_batches_continues_in_the_next():
@@ -110,14 +114,14 @@ def test_sealed_commands_come_out_in_order_and_are_flagged():
         box = bindings.crypto_box_afternm(inner + b"body", PREFIX_C + short, KEY)
         boxes.append([b"\x07MESSAGE" + short + box])
     opened, _, commands, _ = server.open_messages(boxes, [], 0)
-    assert opened == [[b"body"], (0x04, b"body"), [b"body"]]
+    assert opened == [b"body", (0x04, b"body"), b"body"]
     assert commands
 
 
 def _one_message(body: bytes = b"payload", counter: int = 1) -> bytes:
     client, _ = _batches()
     wire, _ = client.seal_messages([[body]], counter)
-    ((message,),) = _bodies(wire)
+    (message,) = _bodies(wire)
     return message
 
 
@@ -146,7 +150,7 @@ def test_a_replayed_or_older_nonce_is_refused():
     with pytest.raises(ProtocolError, match="nonce"):
         server.open_messages([[message]], [], 7)
     opened, _, _, last = server.open_messages([[message]], [], 6)
-    assert last == 7 and opened == [[b"payload"]]
+    assert last == 7 and opened == [b"payload"]
 
 
 def test_reserved_flags_inside_the_box_are_refused():
@@ -165,7 +169,7 @@ def test_the_opening_buffer_grows_for_large_frames_and_keeps_moderate_ones():
     messages = [[b"x" * 9000], [big], [b"small"]]
     wire, _ = client.seal_messages(messages, 1)
     opened, _, _, _ = server.open_messages(_bodies(wire), [], 0)
-    assert opened == messages
+    assert opened == [received(message) for message in messages]
     kept = len(server._plain_bytes)
     assert 9000 <= kept <= BatchBoxes.KEEP_LIMIT
 
@@ -200,8 +204,8 @@ def _curve_pair():
                 # Messages right behind READY: the client reads them in the same chunk.
                 server.send_messages([[b"early", b"bird"], [b"second"]])
                 events = client.receive_data(b"".join(server.data_to_send()))
-                messages = [e for e in events if isinstance(e, list)]
-                assert messages == [[b"early", b"bird"], [b"second"]]
+                messages = [e for e in events if isinstance(e, bytes | list)]
+                assert messages == [[b"early", b"bird"], b"second"]
                 early_read = True
             for event in receiver.receive_data(b"".join(sender.data_to_send())):
                 if isinstance(event, AuthRequest):
@@ -230,8 +234,9 @@ def test_the_batch_and_one_by_one_paths_understand_each_other(batched_sender, ba
     events = []
     for start in range(0, len(wire), 1000):  # Frames split across reads.
         events += server.receive_data(wire[start : start + 1000])
-    assert [e for e in events if isinstance(e, list)] == messages
-    assert [(e.topic, e.subscribe) for e in events if not isinstance(e, list)] == [(b"topic", True)]
+    assert [e for e in events if isinstance(e, bytes | list)] == [received(m) for m in messages]
+    changes = [(e.topic, e.subscribe) for e in events if not isinstance(e, bytes | list)]
+    assert changes == [(b"topic", True)]
 
 
 def test_a_plain_error_among_sealed_messages_closes_after_the_messages_before_it():
@@ -244,7 +249,7 @@ def test_a_plain_error_among_sealed_messages_closes_after_the_messages_before_it
     client.send_messages([[b"after"]])
     after = b"".join(client.data_to_send())
     events = server.receive_data(before + encode_command(b"ERROR", b"\x03bye") + after)
-    assert events[0] == [b"before"]
+    assert events[0] == b"before"
     assert isinstance(events[1], PeerError) and "bye" in str(events[1].reason)
     assert len(events) == 2
     assert server.state.name == "CLOSED"

@@ -30,6 +30,8 @@ from purezmq.protocol.frames import (
 )
 from purezmq.protocol.greeting import GREETING_SIZE, SIGNATURE
 
+from ._received import received
+
 SOCKET_TYPES = sorted(COMPATIBLE_PEERS)
 FAST = settings(
     max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
@@ -120,8 +122,8 @@ def pump(a: Connection, b: Connection, rounds: int = 10):
     return events_a, events_b
 
 
-def messages_of(events: list) -> list[list[bytes]]:
-    return [e for e in events if isinstance(e, list)]
+def messages_of(events: list) -> list[bytes | list[bytes]]:
+    return [e for e in events if isinstance(e, bytes | list)]
 
 
 # -- greeting ------------------------------------------------------------------------------------
@@ -281,10 +283,10 @@ def test_encode_decode_sizes(size):
 
 def test_connection_receives_255_and_256_byte_frames():
     conn = established()
-    assert conn.receive_data(b"\x00\xff" + b"x" * 255) == [[b"x" * 255]]
-    assert conn.receive_data(b"\x02" + struct.pack(">Q", 256) + b"y" * 256) == [[b"y" * 256]]
+    assert conn.receive_data(b"\x00\xff" + b"x" * 255) == [b"x" * 255]
+    assert conn.receive_data(b"\x02" + struct.pack(">Q", 256) + b"y" * 256) == [b"y" * 256]
     # A long header for a short body is legal too.
-    assert conn.receive_data(b"\x02" + struct.pack(">Q", 3) + b"abc") == [[b"abc"]]
+    assert conn.receive_data(b"\x02" + struct.pack(">Q", 3) + b"abc") == [b"abc"]
 
 
 def test_more_flag_assembles_multipart():
@@ -293,7 +295,7 @@ def test_more_flag_assembles_multipart():
     assert conn.receive_data(wire) == [[b"a", b"", b"bc", b"d"]]
     # Split in the middle: nothing until the last frame.
     assert conn.receive_data(b"\x01\x01x") == []
-    assert conn.receive_data(b"\x00\x01y" + b"\x00\x00") == [[b"x", b"y"], [b""]]
+    assert conn.receive_data(b"\x00\x01y" + b"\x00\x00") == [[b"x", b"y"], b""]
 
 
 def test_command_flag():
@@ -349,7 +351,7 @@ def test_arbitrary_chunking_gives_same_messages(messages, cuts):
 
     whole = Connection("DEALER").receive_data(wire)
     assert isinstance(whole[0], HandshakeComplete)
-    assert whole[1:] == messages
+    assert whole[1:] == [received(m) for m in messages]
 
     conn = Connection("DEALER")
     events = []
@@ -368,7 +370,7 @@ def test_byte_at_a_time_gives_same_messages(messages):
     for i in range(len(wire)):
         events += conn.receive_data(wire[i : i + 1])
     assert events == whole
-    assert messages_of(events) == messages
+    assert messages_of(events) == [received(m) for m in messages]
 
 
 # -- max_message_size ----------------------------------------------------------------------------
@@ -376,7 +378,7 @@ def test_byte_at_a_time_gives_same_messages(messages):
 
 def test_max_message_size_short_frame_refused_on_header():
     conn = established(max_message_size=10)
-    assert conn.receive_data(b"\x00\x0a" + b"x" * 10) == [[b"x" * 10]]  # exactly the limit
+    assert conn.receive_data(b"\x00\x0a" + b"x" * 10) == [b"x" * 10]  # exactly the limit
     with pytest.raises(ProtocolError):
         conn.receive_data(b"\x00\x0b")  # header only: the body never arrives
 
@@ -399,12 +401,12 @@ def test_max_message_size_in_a_multipart_frame():
 def test_max_message_size_unlimited_by_default():
     conn = established()
     body = b"z" * 100_000
-    assert conn.receive_data(message_bytes([body])) == [[body]]
+    assert conn.receive_data(message_bytes([body])) == [body]
 
 
 def test_max_message_size_zero_allows_only_empty_frames():
     conn = established(max_message_size=0)
-    assert conn.receive_data(b"\x00\x00") == [[b""]]
+    assert conn.receive_data(b"\x00\x00") == [b""]
     with pytest.raises(ProtocolError):
         conn.receive_data(b"\x00\x01")
 
@@ -435,7 +437,7 @@ def test_compatible_pair_handshakes(a, b):
     cb.send_message([b"back"])
     events_a, events_b = pump(ca, cb)
     assert events_b == [[b"hello", b"world"]]
-    assert events_a == [[b"back"]]
+    assert events_a == [b"back"]  # (One frame: its body, no list.)
 
 
 @pytest.mark.parametrize("a,b", INCOMPATIBLE)
@@ -636,7 +638,7 @@ def test_subscribe_and_cancel_commands():
 
 def test_unknown_command_ignored_after_handshake():
     conn = established()
-    assert conn.receive_data(encode_command(b"X-FUTURE", b"data") + b"\x00\x01m") == [[b"m"]]
+    assert conn.receive_data(encode_command(b"X-FUTURE", b"data") + b"\x00\x01m") == [b"m"]
 
 
 def test_send_subscription_to_zmtp31_peer_is_a_command():
@@ -687,7 +689,7 @@ def test_handshake_and_first_message_in_one_chunk():
     conn = Connection("DEALER")
     events = conn.receive_data(greeting() + ready("ROUTER") + b"\x00\x02hi")
     assert isinstance(events[0], HandshakeComplete)
-    assert events[1:] == [[b"hi"]]
+    assert events[1:] == [b"hi"]
 
 
 # -- fuzz ----------------------------------------------------------------------------------------

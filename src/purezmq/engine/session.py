@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..constants import SocketOption as Opt
 from ..protocol import Connection, HandshakeComplete, PeerError, ProtocolError, SubscriptionChange
 from ..protocol.mechanisms import AuthRequest, HandshakeRefused
-from ..routing.pipe import Message, Peer, Pipe
+from ..routing.pipe import Message, Peer, Pipe, Queued
 from ..routing.sockets import HICCUP
 from .security import authenticate, mechanism_for
 from .transport import CLOSE_WAIT
@@ -55,7 +55,7 @@ class StreamEngine:
         #: Whether body_buffer() may offer a buffer now (see FrameDecoder.large_pending).
         self.large_pending = False
         # Decoded, waiting for room in the socket's pipe (reading is paused meanwhile).
-        self._stalled: list[Message] = []
+        self._stalled: list[Queued] = []
         self._reading_paused = False
         self._handshake_ivl = handshake_ivl
         self._handshake_timer: Any = None
@@ -129,9 +129,9 @@ class StreamEngine:
         self._handle(events)
 
     def _handle(self, events: list[Any]) -> None:
-        inbound: list[Message] = []
+        inbound: list[Queued] = []
         for event in events:
-            if type(event) is list:
+            if type(event) is bytes or type(event) is list:
                 inbound.append(event)
             elif isinstance(event, SubscriptionChange):
                 inbound.append([(b"\x01" if event.subscribe else b"\x00") + event.topic])
@@ -186,7 +186,7 @@ class StreamEngine:
         if not self.ready and not self.closed:
             self.fail(f"handshake with {self.session.describe()} timed out")
 
-    def deliver(self, messages: list[Message]) -> None:
+    def deliver(self, messages: list[Queued]) -> None:
         """Hand received messages to the socket; stop reading while its pipe is full."""
         if self._stalled:
             self._stalled.extend(messages)

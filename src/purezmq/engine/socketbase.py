@@ -19,7 +19,7 @@ from ..constants import SocketOption as Opt
 from ..constants import SocketType
 from ..error import Again, ContextTerminated, ZMQError
 from ..options import Options
-from ..routing.pipe import Message, Peer, Pipe
+from ..routing.pipe import Message, Peer, Pipe, Queued
 from ..routing.sockets import ROUTING_BY_TYPE, Routing
 from ..transport import address as addr
 from ..transport.stream import Connecter, Listener
@@ -248,8 +248,9 @@ class SocketBase:
                 return
             self._wait(deadline)
 
-    def recv_message(self, flags: int = 0) -> Message:
-        """The next message; its peer is ``last_peer`` (metadata for Frames)."""
+    def recv_message(self, flags: int = 0) -> Queued:
+        """The next message; its peer is ``last_peer`` (metadata for Frames). A message of one
+        frame read from a connection comes as its body alone (see pipe.Queued)."""
         if not self._recv_ok:
             self.check_open()
             raise ZMQError(errno.ENOTSUP)

@@ -14,7 +14,15 @@ from typing import Any, Union
 
 from . import commands as cmd
 from .errors import ProtocolError
-from .frames import COMMAND, MORE, FrameDecoder, encode_command, encode_message, encode_messages
+from .frames import (
+    COMMAND,
+    MORE,
+    Decoded,
+    FrameDecoder,
+    encode_command,
+    encode_message,
+    encode_messages,
+)
 from .greeting import GREETING_SIZE, MAJOR_VERSION, MINOR_VERSION, Greeting, check_signature
 from .mechanisms import AuthRequest, HandshakeRefused, Mechanism, NullMechanism
 
@@ -70,8 +78,10 @@ class Pong:
     context: bytes = field(default=b"")
 
 
+#: What the peer's bytes come to: state changes, and messages (``frames.Received``: a message
+#: of one frame as its body, a longer one as the list of its bodies).
 ConnectionEvent = Union[  # noqa: UP007
-    HandshakeComplete, SubscriptionChange, PeerError, Pong, AuthRequest, list
+    HandshakeComplete, SubscriptionChange, PeerError, Pong, AuthRequest, bytes, list
 ]
 MechanismFactory = Callable[[bool, dict[str, bytes]], Mechanism]
 
@@ -250,18 +260,16 @@ class Connection:
             self.send_error(exc.reason)
         self.state = State.CLOSED
 
-    def _traffic_commands(
-        self, found: list[list[bytes] | tuple[int, bytes]]
-    ) -> list[ConnectionEvent]:
+    def _traffic_commands(self, found: list[Decoded]) -> list[ConnectionEvent]:
         """The plain-text traffic phase's messages with commands among them, in order."""
         events: list[ConnectionEvent] = []
         for event in found:
             if self.state is State.CLOSED:
                 break  # The peer sent ERROR: whatever follows it is not for us.
-            if type(event) is list:
-                events.append(event)
-            else:
+            if isinstance(event, tuple):
                 self._receive_command(event[1], events)
+            else:
+                events.append(event)
         return events
 
     def _receive_sealed(self, data: bytes) -> list[ConnectionEvent]:
@@ -274,6 +282,8 @@ class Connection:
             for event in found:
                 if isinstance(event, tuple):
                     frames.append(event)
+                elif isinstance(event, bytes):
+                    frames.append((0, event))
                 else:
                     frames.extend((0, body) for body in event)
             self.only_messages = False
@@ -323,7 +333,7 @@ class Connection:
                 events.append(self._frames)
                 self._frames = []
             else:
-                events.append([body])
+                events.append(body)
 
     def _receive_greeting(self, data: bytes) -> bytes:
         needed = GREETING_SIZE - len(self._greeting_buffer)

@@ -15,10 +15,14 @@ GIL, a thread preempted while holding it stalls the other in a futex convoy.)
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, Union
 
 Message = list[bytes]
+#: A message as a pipe may carry it. From a connection a message of one frame comes as its body
+#: alone, not in a list of its own (see protocol.frames.Received): ``read`` hands out lists
+#: only, ``take_batch`` (for a receive that delivers messages as they are) whatever was queued.
+Queued = Union[bytes, Message]  # noqa: UP007
 
 
 class PipeListener(Protocol):
@@ -49,7 +53,7 @@ class Pipe:
     )
 
     def __init__(self, hwm: int, reader: PipeListener | None = None) -> None:
-        self._queue: deque[Message] = deque()
+        self._queue: deque[Any] = deque()  # Queued; lists only when a socket writes it.
         self.hwm = hwm
         self._lwm = low_water_mark(hwm)
         self.reader = reader
@@ -109,7 +113,7 @@ class Pipe:
             self._wake_reader()
         return True
 
-    def write_many(self, messages: list[Message]) -> int:
+    def write_many(self, messages: Sequence[Queued]) -> int:
         """Queue as many messages as fit; return how many were queued."""
         count = len(messages)
         hwm = self.hwm
@@ -163,9 +167,10 @@ class Pipe:
         message = queue.popleft()
         if self._writer_blocked:
             self._after_read()
-        return message
+        return [message] if type(message) is bytes else message
 
     def read_many(self, limit: int) -> list[Message]:
+        """Up to ``limit`` messages, as written: for a socket's outbound pipe (lists only)."""
         queue = self._queue
         if not queue and self._sleep():
             return []
@@ -178,7 +183,7 @@ class Pipe:
             self._after_read()
         return messages
 
-    def take_batch(self, limit: int) -> list[Message]:
+    def take_batch(self, limit: int) -> list[Queued]:
         """Up to ``limit`` messages for a reader that hands them out one by one: they go on
         counting against the high-water mark until its next take_batch (or read), so the
         writer is not let further ahead of the application than the mark allows."""

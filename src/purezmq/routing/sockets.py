@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from ..constants import Errno
 from ..error import ZMQError
-from .pipe import Message, Peer
+from .pipe import Message, Peer, Queued
 from .strategies import FairQueue, LoadBalancer
 from .subscriptions import SubscriberIndex, Subscriptions
 
@@ -44,8 +44,9 @@ class Routing:
     def __init__(self, options: RoutingOptions) -> None:
         self.options = options
         self._prefetched: tuple[Message, Peer] | None = None
-        #: Messages ready for recv as they are, all from ``ready_peer`` (see _FairQueued).
-        self.ready: deque[Message] = deque()
+        #: Messages ready for recv as they are, all from ``ready_peer`` (see _FairQueued);
+        #: a message of one frame from a connection is its body alone (pipe.Queued).
+        self.ready: deque[Queued] = deque()
         self.ready_peer: Peer | None = None
 
     # Peer life cycle ---------------------------------------------------------------------------
@@ -75,7 +76,9 @@ class Routing:
     def check_send_state(self) -> None:
         """Raise EFSM when the pattern forbids sending now (REQ awaiting, REP not replying)."""
 
-    def recv(self) -> tuple[Message, Peer] | None:
+    def recv(self) -> tuple[Queued, Peer] | None:
+        """The next message and its peer; a kind that batches (see _FairQueued) may hand a
+        message of one frame out as its body alone."""
         if self._prefetched is not None:
             found = self._prefetched
             self._prefetched = None
@@ -117,7 +120,7 @@ class _FairQueued(Routing):
         # fair-queue and pipe. With several peers a batch is a single message, so fair-queuing
         # stays exact. The socket's core pops it directly (what recv does first, a call less).
 
-    def recv(self) -> tuple[Message, Peer] | None:
+    def recv(self) -> tuple[Queued, Peer] | None:
         ready = self.ready
         if ready:
             return ready.popleft(), self.ready_peer  # type: ignore[return-value]
@@ -131,7 +134,7 @@ class _FairQueued(Routing):
         self.ready_peer = peer
         return ready.popleft(), peer
 
-    def _take_batch(self) -> tuple[list[Message], Peer] | None:
+    def _take_batch(self) -> tuple[list[Queued], Peer] | None:
         return self.fq.recv_many(READY_BATCH)
 
     def has_in(self) -> bool:
@@ -279,7 +282,7 @@ class Req(Dealer):
         self.awaiting_reply = True
         return True
 
-    def recv(self) -> tuple[Message, Peer] | None:
+    def recv(self) -> tuple[Queued, Peer] | None:
         if not self.awaiting_reply:
             raise ZMQError(Errno.EFSM)
         found = _FairQueued.recv(self)
@@ -322,7 +325,7 @@ class Rep(_FairQueued):
         self._envelope: Message = []
         self._reply_peer: Peer | None = None
 
-    def recv(self) -> tuple[Message, Peer] | None:
+    def recv(self) -> tuple[Queued, Peer] | None:
         if self.sending_reply:
             raise ZMQError(Errno.EFSM)
         found = _FairQueued.recv(self)
@@ -544,7 +547,7 @@ class Sub(_FairQueued):
             if found is None or not self.filters or self.subscriptions.matches(found[0][0]):
                 return found
 
-    def _take_batch(self) -> tuple[list[Message], Peer] | None:
+    def _take_batch(self) -> tuple[list[Queued], Peer] | None:
         while True:
             found = self.fq.recv_many(READY_BATCH)
             if found is None or not self.filters:
@@ -553,10 +556,14 @@ class Sub(_FairQueued):
             if kept:
                 return kept, found[1]
 
-    def _wanted(self, messages: Iterable[Message]) -> list[Message]:
+    def _wanted(self, messages: Iterable[Queued]) -> list[Queued]:
         """The messages that match a subscription."""
         matches = self.subscriptions.matches
-        return [message for message in messages if matches(message[0])]
+        return [
+            message
+            for message in messages
+            if matches(message if isinstance(message, bytes) else message[0])
+        ]
 
 
 class XSub(Sub):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from .pipe import Message, Peer
+from .pipe import Message, Peer, Queued
 
 
 class FairQueue:
@@ -38,7 +38,7 @@ class FairQueue:
             return message, peer
         return None
 
-    def recv_many(self, limit: int) -> tuple[list[Message], Peer] | None:
+    def recv_many(self, limit: int) -> tuple[list[Queued], Peer] | None:
         """Up to ``limit`` messages from the next peer in turn: one when several peers have
         messages (round-robin stays exact), up to ``limit`` when only one has."""
         active = self._active

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..commands import ERROR, decode_error
 from ..errors import ProtocolError
-from ..frames import COMMAND, MORE, FrameDecoder, encode_message
+from ..frames import COMMAND, MORE, Decoded, FrameDecoder, Received, encode_message
 
 
 @dataclass(frozen=True)
@@ -95,15 +95,15 @@ class Mechanism:
             encode_message(wrapped, chunks, single=True)
 
     def open_messages(
-        self, wrapped: list[list[bytes]], partial: list[bytes]
-    ) -> tuple[list[list[bytes] | tuple[int, bytes]], list[bytes], bool]:
+        self, wrapped: list[Received], partial: list[bytes]
+    ) -> tuple[list[Decoded], list[bytes], bool]:
         """The messages inside wrapped data frames (the bodies of ``wrapped``, in order), as
         ``FrameDecoder.feed_messages`` gives them: whole messages, commands as ``(flags,
         body)``, the message still incomplete (``partial`` continued), whether there were
         commands."""
-        events: list[list[bytes] | tuple[int, bytes]] = []
+        events: list[Decoded] = []
         for group in wrapped:
-            for body in group:
+            for body in (group,) if isinstance(group, bytes) else group:
                 flags, frame = self.decode(body)
                 partial = FrameDecoder.group(flags, frame, partial, events.append)
         return events, partial, any(type(event) is tuple for event in events)

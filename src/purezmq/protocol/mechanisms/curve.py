@@ -12,7 +12,7 @@ from typing import Any
 
 from ..commands import READY, decode_properties, encode_properties
 from ..errors import ProtocolError
-from ..frames import COMMAND, MORE
+from ..frames import COMMAND, MORE, Decoded, Received
 from .base import AuthRequest, Mechanism
 from .curve_boxes import (
     INNER,
@@ -106,8 +106,8 @@ class _CurveBase(Mechanism):
         chunks.append(wire)
 
     def open_messages(
-        self, wrapped: list[list[bytes]], partial: list[bytes]
-    ) -> tuple[list[list[bytes] | tuple[int, bytes]], list[bytes], bool]:
+        self, wrapped: list[Received], partial: list[bytes]
+    ) -> tuple[list[Decoded], list[bytes], bool]:
         if self._batch is None:
             return super().open_messages(wrapped, partial)
         events, partial, commands, self._peer_nonce = self._batch.open_messages(

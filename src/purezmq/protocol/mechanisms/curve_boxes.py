@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ProtocolError
-from ..frames import COMMAND, LONG, MORE
+from ..frames import COMMAND, LONG, MORE, Decoded, Received
 
 MESSAGE_PREFIX = b"\x07MESSAGE"
 #: The flags octet inside a box: MORE and COMMAND have their own bits there.
@@ -152,14 +152,14 @@ class BatchBoxes:
         return bytes(wire), counter
 
     def open_messages(
-        self, wrapped: list[list[bytes]], partial: list[bytes], counter: int
-    ) -> tuple[list[list[bytes] | tuple[int, bytes]], list[bytes], bool, int]:
+        self, wrapped: list[Received], partial: list[bytes], counter: int
+    ) -> tuple[list[Decoded], list[bytes], bool, int]:
         """The messages inside MESSAGE frames (the bodies of ``wrapped``), as
-        ``FrameDecoder.feed_messages`` gives them: whole messages as lists of bodies, commands
+        ``FrameDecoder.feed_messages`` gives them: whole messages (``Received``), commands
         as ``(flags, body)``, the message still incomplete (``partial`` continued), whether
         there were commands; and the last counter seen. Raises ProtocolError for anything that
         is not an authentic MESSAGE with a nonce above the last one."""
-        events: list[list[bytes] | tuple[int, bytes]] = []
+        events: list[Decoded] = []
         add = events.append
         commands = False
         unseal, key = self._open, self._key
@@ -167,7 +167,7 @@ class BatchBoxes:
         plain, plain_bytes = self._plain, self._plain_bytes
         unpack_from, pack_into = _COUNTER.unpack_from, _COUNTER.pack_into
         for group in wrapped:
-            for body in group:
+            for body in (group,) if isinstance(group, bytes) else group:
                 if len(body) < _OVERHEAD or not body.startswith(MESSAGE_PREFIX):
                     raise ProtocolError("CURVE: malformed MESSAGE")
                 (value,) = unpack_from(body, 8)
@@ -187,7 +187,7 @@ class BatchBoxes:
                         add(partial)
                         partial = []
                     else:
-                        add([plain_bytes[1:size]])
+                        add(plain_bytes[1:size])
                 elif inner == INNER_MORE:
                     partial.append(plain_bytes[1:size])
                 elif inner <= 3:
