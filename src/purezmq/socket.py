@@ -16,7 +16,7 @@ from .engine.socketbase import SocketBase
 from .error import ZMQBindError, ZMQError
 from .frame import Frame, MessageTracker
 from .options import SPECS, check_value
-from .routing.pipe import Message, Queued
+from .routing.pipe import Queued
 from .utils import z85
 
 Opt = SocketOption
@@ -69,7 +69,8 @@ class Socket:
     # Set in __init__ with object.__setattr__ (this class's __setattr__ is the options').
     _core: SocketBase
     _send_frames: list[bytes]
-    _send_message: Callable[[Message, int], None]
+    _send_message: Callable[[Queued, int], None]
+    _sends_bodies: bool  # A one-frame message is sent as its body alone (Routing.sends_bodies).
     _recv_frames: deque[bytes]
     _recv_message: Callable[[int], Queued]  # A one-frame message may be its body alone.
 
@@ -84,6 +85,7 @@ class Socket:
         core = self._core_class(context, socket_type)
         object.__setattr__(self, "_core", core)
         object.__setattr__(self, "_send_message", core.send_message)
+        object.__setattr__(self, "_sends_bodies", core.routing.sends_bodies)
         object.__setattr__(self, "_recv_message", core.recv_message)
         object.__setattr__(self, "_initialized", True)
 
@@ -270,7 +272,8 @@ class Socket:
     ) -> MessageTracker | None:
         frame = data if type(data) is bytes else _as_bytes(data)
         if not flags and not self._send_frames:
-            self._send_message([frame], 0)  # The usual case first: a one-frame message.
+            # The usual case first: a one-frame message, for most kinds without a list around.
+            self._send_message(frame if self._sends_bodies else [frame], 0)
             return _DONE if track else None
         flags = int(flags)  # zmq.SNDMORE is an IntFlag, whose & is a Python call (~1.5 µs).
         if flags & _SNDMORE:
@@ -283,7 +286,7 @@ class Socket:
             object.__setattr__(self, "_send_frames", [])
             self._send_message(frames, flags)
         else:
-            self._send_message([frame], flags)
+            self._send_message(frame if self._sends_bodies else [frame], flags)
         return _DONE if track else None
 
     def send_multipart(

@@ -58,10 +58,12 @@ def _frames(wire: bytes) -> list[tuple[int, bytes]]:
     return FrameDecoder().feed(wire)
 
 
-def test_a_sealed_batch_is_the_public_bindings_boxes_framed_one_by_one():
+@pytest.mark.parametrize("bare", [False, True], ids=["lists", "one-frame-bodies-alone"])
+def test_a_sealed_batch_is_the_public_bindings_boxes_framed_one_by_one(bare):
     client, _ = _batches()
     messages = [[os.urandom(size)] for size in SIZES] + [[b"head", b"", b"tail"]]
-    wire, counter = client.seal_messages(messages, 5)
+    sent = [m[0] if bare and len(m) == 1 else m for m in messages]
+    wire, counter = client.seal_messages(sent, 5)
     expected = b""
     nonce = 5
     for frames in messages:

@@ -163,6 +163,34 @@ def test_encode_messages_is_the_same_bytes_as_one_at_a_time(batch):
     assert b"".join(chunks) == wire(batch)
 
 
+@FAST
+@given(batch=messages, bare=st.lists(st.booleans(), min_size=12, max_size=12))
+def test_encode_messages_takes_a_one_frame_message_as_its_body_alone(batch, bare):
+    """A kind of socket that sends messages untouched passes a message of one frame as its
+    body (no list): batches of such bodies, alone or mixed with lists, encode the same."""
+    sent = [
+        message[0] if len(message) == 1 and bare[i % len(bare)] else message
+        for i, message in enumerate(batch)
+    ]
+    chunks: list[bytes] = []
+    encode_messages(sent, chunks)
+    assert b"".join(chunks) == wire(batch)
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [[b"a"], [b"", b"a"], [b"ab", [b"x", b"y"]], [[b"x", b"y"], b"ab"], [b"z" * 300, b"q"]],
+    ids=["1-byte", "empty", "then-list", "list-then", "long"],
+)
+def test_encode_messages_bodies_whose_shape_fools_the_fast_paths(sent):
+    """One- and two-byte bodies unpack like messages of one and two frames; they must not be
+    taken for them."""
+    chunks: list[bytes] = []
+    encode_messages(sent, chunks)
+    expected = [[message] if isinstance(message, bytes) else message for message in sent]
+    assert b"".join(chunks) == wire(expected)
+
+
 def test_encode_messages_passes_large_bodies_uncopied():
     big = b"b" * 100_000
     chunks: list[bytes] = []

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..constants import SocketOption as Opt
 from ..protocol import Connection, HandshakeComplete, PeerError, ProtocolError, SubscriptionChange
 from ..protocol.mechanisms import AuthRequest, HandshakeRefused
-from ..routing.pipe import Message, Peer, Pipe, Queued
+from ..routing.pipe import Peer, Pipe, Queued
 from ..routing.sockets import HICCUP
 from .security import authenticate, mechanism_for
 from .transport import CLOSE_WAIT
@@ -219,10 +219,12 @@ class StreamEngine:
             self._reading_paused = False
             self.transport.resume_reading()
 
-    def send(self, messages: list[Message]) -> None:
+    def send(self, messages: list[Queued]) -> None:
         connection = self.connection
-        if self._subscriber:
+        if self._subscriber:  # (SUB and XSUB send lists: they do not send_bodies.)
             for message in messages:
+                if isinstance(message, bytes):
+                    message = [message]
                 if len(message) == 1 and message[0][:1] in (b"\x00", b"\x01"):
                     connection.send_subscription(message[0][1:], message[0][:1] == b"\x01")
                 else:

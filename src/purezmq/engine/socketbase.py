@@ -19,7 +19,7 @@ from ..constants import SocketOption as Opt
 from ..constants import SocketType
 from ..error import Again, ContextTerminated, ZMQError
 from ..options import Options
-from ..routing.pipe import Message, Peer, Pipe, Queued
+from ..routing.pipe import Peer, Pipe, Queued
 from ..routing.sockets import ROUTING_BY_TYPE, Routing
 from ..transport import address as addr
 from ..transport.stream import Connecter, Listener
@@ -201,7 +201,9 @@ class SocketBase:
             reader.release()
         self._wait(deadline)
 
-    def send_message(self, message: Message, flags: int = 0) -> None:
+    def send_message(self, message: Queued, flags: int = 0) -> None:
+        """Send ``message``: its frames; or its body alone when it has one frame and the
+        routing ``sends_bodies``."""
         if not self._send_ok:
             self.check_open()
             raise ZMQError(errno.ENOTSUP)

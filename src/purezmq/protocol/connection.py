@@ -19,6 +19,7 @@ from .frames import (
     MORE,
     Decoded,
     FrameDecoder,
+    Outgoing,
     encode_command,
     encode_message,
     encode_messages,
@@ -143,8 +144,9 @@ class Connection:
         else:
             encode_message(frames, self._outgoing)
 
-    def send_messages(self, messages: list[list[bytes]]) -> None:
-        """Send many messages at once (fewer, larger chunks to write)."""
+    def send_messages(self, messages: list[Outgoing]) -> None:
+        """Send many messages at once (fewer, larger chunks to write); a message of one frame
+        may be its body alone."""
         if self.state is not State.TRAFFIC:
             raise RuntimeError("messages can only be sent after the handshake")
         if self._encrypting:

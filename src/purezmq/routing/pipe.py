@@ -19,9 +19,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, Union
 
 Message = list[bytes]
-#: A message as a pipe may carry it. From a connection a message of one frame comes as its body
-#: alone, not in a list of its own (see protocol.frames.Received): ``read`` hands out lists
-#: only, ``take_batch`` (for a receive that delivers messages as they are) whatever was queued.
+#: A message as a pipe may carry it. A message of one frame may come as its body alone, not in
+#: a list of its own: from a connection (see protocol.frames.Received), and from the kinds of
+#: socket that send messages without looking inside (Routing.sends_bodies). ``read`` hands out
+#: lists only; ``take_batch`` (for a receive that delivers messages as they are) and
+#: ``read_many`` (for a session writing them out) whatever was queued.
 Queued = Union[bytes, Message]  # noqa: UP007
 
 
@@ -53,7 +55,7 @@ class Pipe:
     )
 
     def __init__(self, hwm: int, reader: PipeListener | None = None) -> None:
-        self._queue: deque[Any] = deque()  # Queued; lists only when a socket writes it.
+        self._queue: deque[Queued] = deque()
         self.hwm = hwm
         self._lwm = low_water_mark(hwm)
         self.reader = reader
@@ -104,7 +106,7 @@ class Pipe:
         """Whether a write would succeed now; marks the writer blocked when it would not."""
         return not self._full()
 
-    def write(self, message: Message) -> bool:
+    def write(self, message: Queued) -> bool:
         """Queue a message; False (and nothing queued) when the pipe is at its high-water mark."""
         if self.hwm and len(self._queue) + self._held >= self.hwm and self._full():
             return False
@@ -167,10 +169,11 @@ class Pipe:
         message = queue.popleft()
         if self._writer_blocked:
             self._after_read()
-        return [message] if type(message) is bytes else message
+        return [message] if isinstance(message, bytes) else message
 
-    def read_many(self, limit: int) -> list[Message]:
-        """Up to ``limit`` messages, as written: for a socket's outbound pipe (lists only)."""
+    def read_many(self, limit: int) -> list[Queued]:
+        """Up to ``limit`` messages, as written: for a socket's outbound pipe (a kind that
+        sends_bodies writes a message of one frame as its body alone)."""
         queue = self._queue
         if not queue and self._sleep():
             return []
@@ -204,9 +207,9 @@ class Pipe:
         """Whether a message is waiting (without changing who sleeps)."""
         return bool(self._queue)
 
-    def drain(self) -> list[Message]:
+    def drain(self) -> list[Queued]:
         queue = self._queue
-        messages: list[Message] = []
+        messages: list[Queued] = []
         while queue:
             messages.append(queue.popleft())
         return messages

@@ -12,7 +12,7 @@ import os
 import struct
 from collections import deque
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ..constants import Errno
 from ..error import ZMQError
@@ -38,6 +38,9 @@ class Routing:
     socket_type: ClassVar[str] = ""
     receives: ClassVar[bool] = True
     sends: ClassVar[bool] = True
+    #: Whether ``send`` takes a message of one frame as its body alone (pipe.Queued): the
+    #: kinds that pass messages on without looking inside them.
+    sends_bodies: ClassVar[bool] = False
     #: Whether connect-side pipes join the socket at connect time (libzmq without IMMEDIATE).
     attach_before_handshake: ClassVar[bool] = True
 
@@ -68,9 +71,10 @@ class Routing:
 
     # Traffic -----------------------------------------------------------------------------------
 
-    def send(self, message: Message) -> object:
+    def send(self, message: Any) -> object:
         """Something true when the message was taken (sent or dropped by design); something
-        false when the socket is mute and the sender must wait."""
+        false when the socket is mute and the sender must wait. ``message`` is the list of its
+        frames; a kind that ``sends_bodies`` also takes a message of one frame as its body."""
         raise ZMQError(errno.ENOTSUP)
 
     def check_send_state(self) -> None:
@@ -162,6 +166,7 @@ class Pull(_FairQueued):
 class Push(Routing):
     socket_type = "PUSH"
     receives = False
+    sends_bodies = True
 
     def __init__(self, options: RoutingOptions) -> None:
         super().__init__(options)
@@ -187,7 +192,7 @@ class Push(Routing):
         self.lb.activate(peer)
         self._choose_sender()
 
-    def send(self, message: Message) -> object:
+    def send(self, message: Queued) -> object:
         return self.lb.send(message)
 
     def has_out(self) -> bool:
@@ -212,6 +217,7 @@ class Pair(Routing):
     """Exclusive pair: one peer at a time; later ones are refused while it lasts."""
 
     socket_type = "PAIR"
+    sends_bodies = True
 
     def __init__(self, options: RoutingOptions) -> None:
         super().__init__(options)
@@ -232,7 +238,7 @@ class Pair(Routing):
             if peer.inbound.peek():
                 self._departed = peer
 
-    def send(self, message: Message) -> bool:
+    def send(self, message: Queued) -> bool:
         return self.peer is not None and self.peer.outbound.write(message)
 
     def _fetch(self) -> tuple[Message, Peer] | None:
@@ -257,6 +263,7 @@ class Req(Dealer):
 
     socket_type = "REQ"
     batches = False
+    sends_bodies = False  # (It puts an envelope in front.)
 
     def __init__(self, options: RoutingOptions) -> None:
         super().__init__(options)
@@ -268,7 +275,7 @@ class Req(Dealer):
         if self.awaiting_reply and not self.options.req_relaxed:
             raise ZMQError(Errno.EFSM)
 
-    def send(self, message: Message) -> bool:
+    def send(self, message: Any) -> bool:
         self.check_send_state()
         envelope = [b""]
         if self.options.req_correlate:

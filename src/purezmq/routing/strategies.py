@@ -83,7 +83,7 @@ class LoadBalancer:
             return self._active[0].outbound.write
         return self.send
 
-    def send(self, message: Message) -> Peer | None:
+    def send(self, message: Queued) -> Peer | None:
         """The peer that took the message, or None when every pipe is full (or none exists)."""
         active = self._active
         while active:

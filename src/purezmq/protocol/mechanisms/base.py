@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..commands import ERROR, decode_error
 from ..errors import ProtocolError
-from ..frames import COMMAND, MORE, Decoded, FrameDecoder, Received, encode_message
+from ..frames import COMMAND, MORE, Decoded, FrameDecoder, Outgoing, Received, encode_message
 
 
 @dataclass(frozen=True)
@@ -86,10 +86,11 @@ class Mechanism:
     def decode(self, body: bytes) -> tuple[int, bytes]:
         raise NotImplementedError
 
-    def encode_messages(self, messages: list[list[bytes]], chunks: list[bytes]) -> None:
+    def encode_messages(self, messages: list[Outgoing], chunks: list[bytes]) -> None:
         """Append the wire form of data messages to ``chunks``, each frame wrapped by
         ``encode`` as a message of its own (the wrapping carries MORE)."""
-        for frames in messages:
+        for message in messages:
+            frames = (message,) if isinstance(message, bytes) else message
             last = len(frames) - 1
             wrapped = [self.encode(MORE if i < last else 0, body) for i, body in enumerate(frames)]
             encode_message(wrapped, chunks, single=True)

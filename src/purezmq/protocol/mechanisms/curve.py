@@ -12,7 +12,7 @@ from typing import Any
 
 from ..commands import READY, decode_properties, encode_properties
 from ..errors import ProtocolError
-from ..frames import COMMAND, MORE, Decoded, Received
+from ..frames import COMMAND, MORE, Decoded, Outgoing, Received
 from .base import AuthRequest, Mechanism
 from .curve_boxes import (
     INNER,
@@ -98,7 +98,7 @@ class _CurveBase(Mechanism):
             raise ProtocolError("CURVE: reserved MESSAGE flags set")
         return OUTER_FLAGS[plain[0]], plain[1:]
 
-    def encode_messages(self, messages: list[list[bytes]], chunks: list[bytes]) -> None:
+    def encode_messages(self, messages: list[Outgoing], chunks: list[bytes]) -> None:
         if self._batch is None:
             super().encode_messages(messages, chunks)
             return

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ProtocolError
-from ..frames import COMMAND, LONG, MORE, Decoded, Received
+from ..frames import COMMAND, LONG, MORE, Decoded, Outgoing, Received
 
 MESSAGE_PREFIX = b"\x07MESSAGE"
 #: The flags octet inside a box: MORE and COMMAND have their own bits there.
@@ -118,12 +118,12 @@ class BatchBoxes:
         cffi = _cffi_sodium()
         return None if cffi is None else cls(*cffi, key, out_prefix, in_prefix)
 
-    def seal_messages(self, messages: list[list[bytes]], counter: int) -> tuple[bytes, int]:
+    def seal_messages(self, messages: list[Outgoing], counter: int) -> tuple[bytes, int]:
         """The wire form of data messages, each frame a MESSAGE of its own (MORE goes inside
         the box), as one buffer; and the next counter."""
         size = 0
-        for frames in messages:
-            for body in frames:
+        for message in messages:
+            for body in (message,) if isinstance(message, bytes) else message:
                 length = len(body) + _OVERHEAD
                 size += length + (2 if length < 256 else 9)
         wire = bytearray(size)
@@ -133,7 +133,8 @@ class BatchBoxes:
         pack_into, short_start, long_start = _COUNTER.pack_into, _SHORT_START, _LONG_START
         inner = INNER
         pos = 0
-        for frames in messages:
+        for message in messages:
+            frames = (message,) if isinstance(message, bytes) else message
             last = len(frames) - 1
             for index, body in enumerate(frames):
                 length = len(body) + _OVERHEAD

@@ -1,0 +1,59 @@
+"""Messages of one frame travel without a list of their own (a sender that does not look inside
+them passes the body alone; a connection hands it on alone): every way of receiving them, on
+every kind of receiver, still gets the same frames."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ._helpers import make
+
+# (sender, receiver, whether the receiver sees an envelope first). (A REP takes only messages
+# that start with an envelope: a DEALER talking to one never sends one frame alone.)
+PAIRS = [
+    ("PUSH", "PULL", False),
+    ("PAIR", "PAIR", False),
+    ("DEALER", "DEALER", False),
+    ("DEALER", "ROUTER", True),
+]
+MESSAGES = [[b"one"], [b""], [b"x"], [b"ab"], [b"multi", b"part"], [b"z" * 300], [b"last"]]
+
+
+def _received(receiver: Any, zmq: Any, how: str) -> list[bytes]:
+    if how == "multipart":
+        return [bytes(frame) for frame in receiver.recv_multipart()]
+    if how == "frames":
+        frames = [receiver.recv(copy=False)]
+        while frames[-1].more:
+            frames.append(receiver.recv(copy=False))
+        return [frame.bytes for frame in frames]
+    frames = [receiver.recv()]
+    while receiver.getsockopt(zmq.RCVMORE):
+        frames.append(receiver.recv())
+    return frames
+
+
+@pytest.mark.parametrize("transport", ["inproc", "tcp"])
+@pytest.mark.parametrize("how", ["recv", "multipart", "frames"])
+@pytest.mark.parametrize("sender_type, receiver_type, enveloped", PAIRS)
+def test_one_frame_messages_arrive_as_sent(
+    zmq_impl, ctx, transport, how, sender_type, receiver_type, enveloped
+) -> None:
+    zmq = zmq_impl
+    receiver = make(ctx, getattr(zmq, receiver_type))
+    sender = make(ctx, getattr(zmq, sender_type))
+    if transport == "inproc":
+        receiver.bind("inproc://bodies")
+        sender.connect("inproc://bodies")
+    else:
+        receiver.bind("tcp://127.0.0.1:*")
+        sender.connect(receiver.last_endpoint.decode())
+    for message in MESSAGES:
+        sender.send_multipart(message) if len(message) > 1 else sender.send(message[0])
+        assert receiver.poll(3000), f"{message!r} never arrived"
+        frames = _received(receiver, zmq, how)
+        if enveloped:
+            frames = frames[1:]  # The ROUTER's routing id of the DEALER.
+        assert frames == message
