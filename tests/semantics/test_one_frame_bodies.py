@@ -57,3 +57,35 @@ def test_one_frame_messages_arrive_as_sent(
         if enveloped:
             frames = frames[1:]  # The ROUTER's routing id of the DEALER.
         assert frames == message
+
+
+@pytest.mark.parametrize("transport", ["inproc", "tcp"])
+@pytest.mark.parametrize("publisher_type", ["PUB", "XPUB"])
+def test_one_frame_publications_are_filtered_and_arrive_as_sent(
+    zmq_impl, ctx, transport, publisher_type
+) -> None:
+    zmq = zmq_impl
+    publisher = make(ctx, getattr(zmq, publisher_type))
+    subscriber = make(ctx, zmq.SUB)
+    subscriber.setsockopt(zmq.SUBSCRIBE, b"t")
+    if transport == "inproc":
+        publisher.bind("inproc://publications")
+        subscriber.connect("inproc://publications")
+    else:
+        publisher.bind("tcp://127.0.0.1:*")
+        subscriber.connect(publisher.last_endpoint.decode())
+    # Until the subscription has reached the publisher, what it sends is dropped: probe.
+    for _ in range(300):
+        publisher.send(b"t-probe")
+        if subscriber.poll(10):
+            break
+    else:
+        raise AssertionError("the subscription never reached the publisher")
+    while subscriber.poll(100):
+        subscriber.recv()
+    sent = [[b"t1"], [b"other"], [b"t"], [b"t", b"part"], [b"x" * 300], [b"t" * 300], [b"tlast"]]
+    for message in sent:
+        publisher.send_multipart(message) if len(message) > 1 else publisher.send(message[0])
+    wanted = [message for message in sent if message[0].startswith(b"t")]
+    assert [subscriber.recv_multipart() for _ in wanted] == wanted
+    assert not subscriber.poll(100)

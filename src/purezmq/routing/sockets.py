@@ -431,6 +431,7 @@ class Pub(Routing):
     """PUB: each message goes to every peer subscribed to a prefix of it; full peers miss it."""
 
     socket_type = "PUB"
+    sends_bodies = True
     receives = False
 
     def __init__(self, options: RoutingOptions) -> None:
@@ -470,8 +471,8 @@ class Pub(Routing):
     def _upstream_message(self, message: Message) -> None:
         """A message that is no subscription: XPUB passes it up, PUB drops it."""
 
-    def send(self, message: Message) -> bool:
-        for peer in self.index.match(message[0]):
+    def send(self, message: Queued) -> bool:
+        for peer in self.index.match(message if isinstance(message, bytes) else message[0]):
             if not peer.outbound.write(message) and peer.make_room():
                 peer.outbound.write(message)  # Dropped if still full, as libzmq.
         return True
