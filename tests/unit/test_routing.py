@@ -11,6 +11,8 @@ import errno
 import struct
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from purezmq.constants import Errno
 from purezmq.error import ZMQError
@@ -485,6 +487,37 @@ def test_subscriptions_remove_keeps_other_lengths():
     assert subs.matches(b"cc1")
     assert subs.matches(b"a1")
     assert not subs.matches(b"bb1")
+
+
+@given(
+    topics=st.lists(st.binary(max_size=3), max_size=40),
+    unsubscribed=st.lists(st.binary(max_size=3), max_size=10),
+    bodies=st.lists(st.binary(max_size=5), max_size=30),
+)
+def test_subscriptions_wanted_keeps_what_matches_would(topics, unsubscribed, bodies):
+    """A batch filtered at once (bytes.startswith over few topics, the length index over
+    many, nothing looked at when subscribed to everything) keeps exactly the messages
+    ``matches`` keeps, whether a message is a body alone or a list of frames."""
+    subs = Subscriptions()
+    for topic in topics:
+        subs.add(topic)
+    for topic in unsubscribed:
+        subs.remove(topic)
+    messages: list[bytes | list[bytes]] = []
+    for i, body in enumerate(bodies):
+        messages.append(body if i % 2 else [body, b"more"])
+    expected = [m for m in messages if subs.matches(m if isinstance(m, bytes) else m[0])]
+    assert subs.wanted(messages) == expected
+
+
+def test_subscriptions_wanted_with_many_topics_and_with_everything():
+    subs = Subscriptions()
+    for i in range(0, 80, 2):  # Forty topics: past the few that bytes.startswith takes.
+        subs.add(bytes([i]))
+    messages: list[bytes | list[bytes]] = [bytes([i, 7]) for i in range(80)] + [[b"\x02", b"x"]]
+    assert subs.wanted(messages) == [bytes([i, 7]) for i in range(0, 80, 2)] + [[b"\x02", b"x"]]
+    subs.add(b"")
+    assert subs.wanted(messages) is messages  # Everything wanted: the batch as it is.
 
 
 def test_subscriber_index_each_peer_once():

@@ -11,7 +11,6 @@ import errno
 import os
 import struct
 from collections import deque
-from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from ..constants import Errno
@@ -541,7 +540,7 @@ class Sub(_FairQueued):
         if self.subscriptions.remove(topic):
             self._to_all([b"\x00" + topic])
             if self.ready and self.filters:  # Taken before the change, not yet delivered.
-                kept = self._wanted(self.ready)
+                kept = self.subscriptions.wanted(list(self.ready))
                 self.ready.clear()
                 self.ready.extend(kept)
 
@@ -560,18 +559,9 @@ class Sub(_FairQueued):
             found = self.fq.recv_many(READY_BATCH)
             if found is None or not self.filters:
                 return found
-            kept = self._wanted(found[0])
+            kept = self.subscriptions.wanted(found[0])
             if kept:
                 return kept, found[1]
-
-    def _wanted(self, messages: Iterable[Queued]) -> list[Queued]:
-        """The messages that match a subscription."""
-        matches = self.subscriptions.matches
-        return [
-            message
-            for message in messages
-            if matches(message if isinstance(message, bytes) else message[0])
-        ]
 
 
 class XSub(Sub):
