@@ -331,7 +331,18 @@ class Session:
     def write_here(self) -> bool:
         """From the socket's thread: hand what is queued to the connection now (waiting for
         the I/O thread if it is busy with this socket: it holds the lock only briefly)."""
-        return self.peer.outbound.peek() and self._run_here(self.pump_out, wait=True)
+        return self.peer.outbound.peek() and self._run_here(self._pump_all, wait=True)
+
+    def _pump_all(self) -> None:
+        """This session's queue, then every other session's of the socket with a backlog: the
+        lock that was waited for covers them all. (A PUB whose thread finds one subscriber's
+        pipe full finds the others' full next; one lock hand-off instead of one each.)"""
+        self.pump_out()
+        for session in list(self.socket.sessions):
+            if session is not self and session.peer.outbound.peek():
+                engine = session.engine
+                if engine is not None and engine.ready and engine.direct:
+                    session.pump_out()
 
     def _run_here(self, work: Any, wait: bool = False) -> bool:
         """The socket's thread's fast path: do the I/O work now instead of waking the I/O
