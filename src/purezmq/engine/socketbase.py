@@ -279,7 +279,10 @@ class SocketBase:
                     self.direct_send = True
                     message, self.last_peer = found
                     return message
-            self._wait_reading(deadline)
+            if self.sessions or self.direct_reader.transport is not None:
+                self._wait_reading(deadline)
+            else:  # (inproc only: a call less between waking the peer and sleeping.)
+                self._wait(deadline)
 
     def events(self) -> int:
         self.direct_reader.release()  # What comes next must wake a poller: the I/O thread reads.

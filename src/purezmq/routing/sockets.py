@@ -291,7 +291,7 @@ class Req(Dealer):
     def recv(self) -> tuple[Queued, Peer] | None:
         if not self.awaiting_reply:
             raise ZMQError(Errno.EFSM)
-        found = _FairQueued.recv(self)
+        found = Routing.recv(self)  # (It does not batch: no ready messages to look at.)
         if found is not None:
             self.awaiting_reply = False
         return found
@@ -334,7 +334,7 @@ class Rep(_FairQueued):
     def recv(self) -> tuple[Queued, Peer] | None:
         if self.sending_reply:
             raise ZMQError(Errno.EFSM)
-        found = _FairQueued.recv(self)
+        found = Routing.recv(self)  # (It does not batch: no ready messages to look at.)
         if found is not None:
             self.sending_reply = True
         return found
