@@ -1088,3 +1088,10 @@ def test_router_generated_id_does_not_collide_with_announced_id():
     assert anonymous.routing_id != squatter.routing_id
     assert router.peers[squatter.routing_id] is squatter
     assert router.peers[anonymous.routing_id] is anonymous
+
+
+def test_only_the_kinds_that_pass_messages_on_untouched_send_bodies_alone():
+    """REQ puts an envelope in front, REP and ROUTER take one off, XSUB reads subscriptions
+    out of messages: their send needs lists. A new kind must opt in knowingly."""
+    bodies = {name for name, cls in sockets.ROUTING_BY_TYPE.items() if cls.sends_bodies}
+    assert bodies == {"PUSH", "PAIR", "DEALER", "PUB", "XPUB"}
