@@ -573,6 +573,19 @@ def test_last_endpoint_after_bind_to_wildcard_port(zmq_impl, ctx, pyctx, pyzmq) 
     assert pull.recv() == b"via last endpoint"
 
 
+@pytest.mark.parametrize("lib", ["impl", "pyzmq"])
+def test_last_endpoint_after_inproc_bind_and_connect(zmq_impl, ctx, pyctx, pyzmq, lib) -> None:
+    """Like any bind, an inproc bind sets LAST_ENDPOINT (libzmq: the endpoint as given)."""
+    zmq, context = (zmq_impl, ctx) if lib == "impl" else (pyzmq, pyctx)
+    server = make_socket(context, zmq.PAIR)
+    server.bind("inproc://last-endpoint")
+    assert server.last_endpoint == b"inproc://last-endpoint"
+    assert server.getsockopt(zmq.LAST_ENDPOINT) == b"inproc://last-endpoint"
+    client = make_socket(context, zmq.PAIR)
+    client.connect("inproc://last-endpoint")
+    assert client.last_endpoint == b"inproc://last-endpoint"
+
+
 def test_bind_to_random_port(zmq_impl, ctx, pyctx, pyzmq) -> None:
     pull = make_socket(ctx, zmq_impl.PULL)
     port = pull.bind_to_random_port("tcp://127.0.0.1")

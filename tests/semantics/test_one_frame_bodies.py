@@ -21,6 +21,12 @@ PAIRS = [
 MESSAGES = [[b"one"], [b""], [b"x"], [b"ab"], [b"multi", b"part"], [b"z" * 300], [b"last"]]
 
 
+def _link(binder: Any, connecter: Any, transport: str) -> None:
+    """``binder`` binds (inproc, or tcp on a port the system picks), ``connecter`` connects."""
+    binder.bind("inproc://bodies" if transport == "inproc" else "tcp://127.0.0.1:*")
+    connecter.connect(binder.last_endpoint.decode())
+
+
 def _received(receiver: Any, zmq: Any, how: str) -> list[bytes]:
     if how == "multipart":
         return [bytes(frame) for frame in receiver.recv_multipart()]
@@ -44,12 +50,7 @@ def test_one_frame_messages_arrive_as_sent(
     zmq = zmq_impl
     receiver = make(ctx, getattr(zmq, receiver_type))
     sender = make(ctx, getattr(zmq, sender_type))
-    if transport == "inproc":
-        receiver.bind("inproc://bodies")
-        sender.connect("inproc://bodies")
-    else:
-        receiver.bind("tcp://127.0.0.1:*")
-        sender.connect(receiver.last_endpoint.decode())
+    _link(receiver, sender, transport)
     for message in MESSAGES:
         sender.send_multipart(message) if len(message) > 1 else sender.send(message[0])
         assert receiver.poll(3000), f"{message!r} never arrived"
@@ -68,12 +69,7 @@ def test_one_frame_publications_are_filtered_and_arrive_as_sent(
     publisher = make(ctx, getattr(zmq, publisher_type))
     subscriber = make(ctx, zmq.SUB)
     subscriber.setsockopt(zmq.SUBSCRIBE, b"t")
-    if transport == "inproc":
-        publisher.bind("inproc://publications")
-        subscriber.connect("inproc://publications")
-    else:
-        publisher.bind("tcp://127.0.0.1:*")
-        subscriber.connect(publisher.last_endpoint.decode())
+    _link(publisher, subscriber, transport)
     # Until the subscription has reached the publisher, what it sends is dropped: probe.
     for _ in range(300):
         publisher.send(b"t-probe")

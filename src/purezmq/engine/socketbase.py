@@ -321,6 +321,7 @@ class SocketBase:
         parsed = addr.parse_endpoint(endpoint)
         if parsed.transport == "inproc":
             self.context._inproc.bind(parsed.address, self)
+            self.last_endpoint = endpoint.encode()
             return endpoint
         if parsed.transport == "tcp":
             family, sockaddr = addr.resolve_tcp_bind(
