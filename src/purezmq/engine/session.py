@@ -340,9 +340,7 @@ class Session:
         self.pump_out()
         for session in list(self.socket.sessions):
             if session is not self and session.peer.outbound.peek():
-                engine = session.engine
-                if engine is not None and engine.ready and engine.direct:
-                    session.pump_out()
+                session._run_here(session.pump_out)  # (The lock is re-entrant: ours already.)
 
     def _run_here(self, work: Any, wait: bool = False) -> bool:
         """The socket's thread's fast path: do the I/O work now instead of waking the I/O

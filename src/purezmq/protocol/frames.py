@@ -18,8 +18,8 @@ _KNOWN_FLAGS = MORE | LONG | COMMAND
 #: second, making that list (and the garbage collector's rounds it causes) costs ~15% of a
 #: receiver's CPU.
 Received = Union[bytes, list[bytes]]  # noqa: UP007
-#: A message to send, in the same two shapes: a list of bodies, or the body of its one frame.
-Outgoing = Union[bytes, list[bytes]]  # noqa: UP007
+#: A message to send, in the same two shapes.
+Outgoing = Received
 #: What the decoder hands on: messages, and command frames as ``(flags, body)``.
 Decoded = Union[bytes, list[bytes], tuple[int, bytes]]  # noqa: UP007
 
