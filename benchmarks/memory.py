@@ -10,7 +10,7 @@ import time
 import tracemalloc
 
 import purezmq as zmq
-from purezmq.engine.transport import READ_SIZE
+from purezmq.transport.selector import READ_SIZE
 
 
 def heap_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) -> int:

@@ -268,9 +268,7 @@ class Poller(_poll.Poller):
 class Context(_context.Context):
     """zmq.asyncio.Context: its sockets are asyncio sockets."""
 
-    @property
-    def _socket_class(self) -> type:
-        return Socket
+    _socket_class = Socket
 
 
 __all__ = ["Context", "Poller", "Socket"]

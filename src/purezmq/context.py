@@ -1,4 +1,5 @@
-"""Context: owns the I/O thread, the inproc names and the sockets, and terminates them."""
+"""Context: pyzmq's Context API over the engine's Runtime (which owns the I/O thread, the inproc
+names and the registry of sockets that termination waits on)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ import threading
 from typing import Any, ClassVar, TypeVar
 
 from .constants import ContextOption, Errno, SocketOption
-from .engine.heap import settle_allocator
-from .engine.iothread import IOThread
-from .engine.socketbase import SocketBase
+from .engine.runtime import Runtime
 from .error import ZMQError, zmq_error
-from .options import Options, check_value
-from .transport.inproc import InprocRegistry
+from .options import check_value
+from .socket import Socket
 
 T = TypeVar("T", bound="Context")
 
@@ -25,16 +24,8 @@ class Context:
     _instance_pid: ClassVar[int | None] = None
 
     def __init__(self, io_threads: int = 1, **kwargs: Any) -> None:
-        settle_allocator()
-        self._lock = threading.Condition()
-        self._sockets: set[Any] = set()
-        self._sessions: set[Any] = set()
-        self._terminated = False
+        self._runtime = Runtime()
         self._closed = False
-        self._io: IOThread | None = None
-        self._inproc = InprocRegistry()
-        self._zap: Any = None
-        self._socket_defaults = Options()
         self._context_options: dict[int, int] = {
             ContextOption.IO_THREADS: io_threads,
             ContextOption.MAX_SOCKETS: 1023,
@@ -60,16 +51,12 @@ class Context:
     def closed(self) -> bool:
         return self._closed
 
-    @property
-    def _socket_class(self) -> type:
-        from .socket import Socket
-
-        return Socket
+    _socket_class: ClassVar[type] = Socket
 
     def socket(self, socket_type: int, socket_class: type | None = None, **kwargs: Any) -> Any:
         if self._closed:
             raise ZMQError(errno.ENOTSUP)
-        if self._terminated:
+        if self._runtime.terminated:
             raise zmq_error(Errno.ETERM)
         cls = socket_class or self._socket_class
         sock = cls(self, socket_type, **kwargs)
@@ -79,24 +66,12 @@ class Context:
         """Terminate: blocked calls raise ContextTerminated; wait for the sockets, then linger."""
         if self._closed:
             return
-        with self._lock:
-            self._terminated = True
-            sockets = list(self._sockets)
-        for sock in sockets:
-            sock.context_terminated()
-        with self._lock:
-            self._lock.wait_for(lambda: not self._sockets)
-            self._lock.wait_for(lambda: not self._sessions)
-            io, self._io = self._io, None
-        if io is not None:
-            io.stop()
+        self._runtime.terminate()
         self._closed = True
 
     def destroy(self, linger: int | None = None) -> None:
         """Close every socket (with ``linger`` if given), then terminate."""
-        with self._lock:
-            sockets = list(self._sockets)
-        for sock in sockets:
+        for sock in self._runtime.sockets():
             sock.close(linger)
         self.term()
 
@@ -108,7 +83,8 @@ class Context:
 
     def __del__(self) -> None:
         try:
-            if not self._closed and not self._sockets and self._io is not None:
+            runtime = self._runtime
+            if not self._closed and runtime.started and not runtime.sockets():
                 self.term()
         except Exception:
             pass
@@ -127,10 +103,10 @@ class Context:
 
     def setsockopt(self, option: int, value: Any) -> None:
         """Default option for sockets created from now on (pyzmq's Context.setsockopt)."""
-        self._socket_defaults.set(option, check_value(option, value))
+        self._runtime.socket_defaults.set(option, check_value(option, value))
 
     def getsockopt(self, option: int) -> Any:
-        return self._socket_defaults.values[option]
+        return self._runtime.socket_defaults.values[option]
 
     def __setattr__(self, name: str, value: Any) -> None:
         if not name.startswith("_") and name.upper() in SocketOption.__members__:
@@ -148,43 +124,3 @@ class Context:
             if upper in SocketOption.__members__:
                 return self.getsockopt(SocketOption[upper])
         raise AttributeError(f"Context has no such option: {name}")
-
-    # -- for the engine -----------------------------------------------------------------------
-
-    def _io_thread(self) -> IOThread:
-        io = self._io
-        if io is None:
-            with self._lock:
-                if self._io is None:
-                    self._io = IOThread()
-                io = self._io
-        return io
-
-    def _zap_client(self) -> Any:
-        if self._zap is None:
-            from .engine.zap import ZapClient
-
-            with self._lock:
-                if self._zap is None:
-                    self._zap = ZapClient(self._inproc)
-        return self._zap
-
-    def _socket_opened(self, sock: SocketBase) -> None:
-        with self._lock:
-            self._sockets.add(sock)
-
-    def _socket_closed(self, sock: SocketBase) -> None:
-        with self._lock:
-            self._sockets.discard(sock)
-            self._lock.notify_all()
-
-    def _session_started(self, session: Any) -> None:
-        if not session.socket.linger_in_term:
-            return
-        with self._lock:
-            self._sessions.add(session)
-
-    def _session_finished(self, session: Any) -> None:
-        with self._lock:
-            self._sessions.discard(session)
-            self._lock.notify_all()

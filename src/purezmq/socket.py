@@ -82,7 +82,7 @@ class Socket:
         object.__setattr__(self, "copy_threshold", kwargs.get("copy_threshold", 65536))
         # The engine references only the core, so that an unreferenced Socket is collected and
         # closes itself as in pyzmq.
-        core = self._core_class(context, socket_type)
+        core = self._core_class(context._runtime, socket_type)
         object.__setattr__(self, "_core", core)
         object.__setattr__(self, "_send_message", core.send_message)
         object.__setattr__(self, "_sends_bodies", core.routing.sends_bodies)

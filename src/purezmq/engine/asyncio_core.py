@@ -12,15 +12,13 @@ import asyncio
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..error import Again, ZMQError
 from ..transport.aio import AsyncConnecter, AsyncListener
+from .runtime import Runtime
 from .signaler import Signaler
 from .socketbase import SocketBase
-
-if TYPE_CHECKING:
-    from ..context import Context
 
 Operation = Callable[[], Any]
 
@@ -53,7 +51,7 @@ class AsyncSocketCore(SocketBase):
     connecter_class = AsyncConnecter
     linger_in_term = False
 
-    def __init__(self, context: Context, socket_type: int) -> None:
+    def __init__(self, runtime: Runtime, socket_type: int) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
         self._pending_starts: list[Any] = []
@@ -61,7 +59,7 @@ class AsyncSocketCore(SocketBase):
         self._send_waiters: deque[_Waiter] = deque()
         self._watchers: list[Callable[[], None]] = []
         self._wake_scheduled = False
-        super().__init__(context, socket_type)
+        super().__init__(runtime, socket_type)
         self.signal = AsyncSignaler(self)
         try:
             self._bind_loop(asyncio.get_running_loop())

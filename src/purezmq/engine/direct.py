@@ -16,19 +16,17 @@ from __future__ import annotations
 
 import select
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..error import Again
-
-if TYPE_CHECKING:
-    from .socketbase import SocketBase
+from .ports import SocketPort
 
 #: How long a borrowed connection may go unwatched before the I/O thread takes it back.
 RECLAIM_AFTER = 0.005
 
 
 class DirectReader:
-    def __init__(self, socket: SocketBase) -> None:
+    def __init__(self, socket: SocketPort) -> None:
         self.socket = socket
         self.transport: Any = None
         self._session: Any = None
@@ -71,12 +69,12 @@ class DirectReader:
             for fd, _ in events:
                 if fd == transport_fd:
                     with lock:
-                        socket._working_here = True
+                        socket.working_here = True
                         try:
                             if self.transport is transport:
                                 transport.read_now()
                         finally:
-                            socket._working_here = False
+                            socket.working_here = False
         finally:
             self._waiting = False
         if not self._sweep_scheduled:

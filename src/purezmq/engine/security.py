@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..constants import SecurityMechanism
 from ..constants import SocketOption as Opt
@@ -16,9 +16,7 @@ from ..protocol.mechanisms import (
     PlainClient,
     PlainServer,
 )
-
-if TYPE_CHECKING:
-    from .socketbase import SocketBase
+from .ports import SocketPort
 
 
 def mechanism_for(options: Options) -> tuple[Any, bool]:
@@ -47,7 +45,7 @@ def mechanism_for(options: Options) -> tuple[Any, bool]:
     return functools.partial(NullMechanism, zap=zap), False
 
 
-def authenticate(socket: SocketBase, request: AuthRequest, address: bytes, answer: Any) -> None:
+def authenticate(socket: SocketPort, request: AuthRequest, address: bytes, answer: Any) -> None:
     """Ask the ZAP handler about a peer; ``answer(status, text, user_id, metadata)`` is called
     on the socket's I/O loop. Without a handler every peer is accepted, as in libzmq, unless
     ZAP_ENFORCE_DOMAIN is set."""
@@ -63,7 +61,7 @@ def authenticate(socket: SocketBase, request: AuthRequest, address: bytes, answe
         request.mechanism,
         *request.credentials,
     ]
-    if socket.context._zap_client().request(frames, deliver):
+    if socket.runtime.zap_client().request(frames, deliver):
         return
     if request.mechanism == b"PLAIN" or options.int(Opt.ZAP_ENFORCE_DOMAIN):
         # libzmq 4.3 refuses PLAIN clients when no ZAP handler is there to check passwords.

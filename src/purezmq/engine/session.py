@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..constants import SocketOption as Opt
 from ..protocol import Connection, HandshakeComplete, PeerError, ProtocolError, SubscriptionChange
 from ..protocol.mechanisms import AuthRequest, HandshakeRefused
 from ..routing.pipe import Peer, Pipe, Queued
 from ..routing.sockets import HICCUP
+from ..transport.selector import CLOSE_WAIT
+from .ports import SocketPort
 from .security import authenticate, mechanism_for
-from .transport import CLOSE_WAIT
-
-if TYPE_CHECKING:
-    from .socketbase import SocketBase
 
 log = logging.getLogger("purezmq")
 
@@ -273,7 +271,7 @@ class StreamEngine:
 class Session:
     """One peer of a socket as the I/O side sees it: the pipes' far ends, and the engine."""
 
-    def __init__(self, socket: SocketBase, endpoint: str, connecter: Any = None) -> None:
+    def __init__(self, socket: SocketPort, endpoint: str, connecter: Any = None) -> None:
         self.socket = socket
         self.endpoint = endpoint
         self.connecter = connecter
@@ -286,7 +284,8 @@ class Session:
         self.peer = self._new_peer()
         self.connected_before = False
         self.listener: Any = None
-        socket.context._session_started(self)
+        if socket.linger_in_term:
+            socket.runtime.session_started(self)
         socket.sessions.add(self)
         if connecter is not None and self._attach_early:
             socket.post("attach", self.peer)
@@ -352,19 +351,22 @@ class Session:
         lock = socket.io_lock
         if not (lock.acquire(True, _LOCK_WAIT) if wait else lock.acquire(False)):
             return False
-        working = socket._working_here
-        socket._working_here = True  # Only while holding the lock (see SocketBase).
+        working = socket.working_here
+        socket.working_here = True  # Only while holding the lock (see SocketPort).
         try:
             work()
         finally:
-            socket._working_here = working
+            socket.working_here = working
             lock.release()
         return True
 
     # I/O thread ------------------------------------------------------------------------------
 
-    def new_engine(self, handshake_ivl: float, prepare: Any = None) -> StreamEngine:
-        """A fresh engine for a new connection; the transport calls its connection_made."""
+    def new_engine(
+        self, handshake_ivl: float, prepare: Any = None, direct: bool = False
+    ) -> StreamEngine:
+        """A fresh engine for a new connection; the transport calls its connection_made.
+        ``direct``: the socket's own thread may drive it (the threaded engine's transports)."""
         options = self.socket.options
         mechanism, as_server = mechanism_for(options)
         connection = Connection(
@@ -375,6 +377,7 @@ class Session:
             max_message_size=options.int(Opt.MAXMSGSIZE),
         )
         engine = StreamEngine(self, connection, handshake_ivl, prepare)
+        engine.direct = direct
         if self.engine is not None:
             self.engine.abort()
         self.engine = engine
@@ -422,7 +425,7 @@ class Session:
         outbound = self.peer.outbound
         socket = self.socket
         # (Only the I/O thread ever yields: the socket's own thread, writing here, never peeks.)
-        may_yield = engine.direct and not socket._working_here
+        may_yield = engine.direct and not socket.working_here
         while not engine.write_paused and not engine.closed:
             if may_yield and not outbound.peek():
                 may_yield = False
@@ -508,7 +511,7 @@ class Session:
         if self.listener is not None:
             self.listener.sessions.discard(self)
         self.socket.sessions.discard(self)
-        self.socket.context._session_finished(self)
+        self.socket.runtime.session_finished(self)
 
     def _detach_peer(self) -> None:
         peer = self.peer

@@ -8,12 +8,10 @@ signal. The socket's owner thread applies them whenever it sends, receives or po
 from __future__ import annotations
 
 import errno
-import os
-import socket as stdsocket
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..constants import SocketOption as Opt
 from ..constants import SocketType
@@ -22,17 +20,16 @@ from ..options import Options
 from ..routing.pipe import Peer, Pipe, Queued
 from ..routing.sockets import ROUTING_BY_TYPE, Routing
 from ..transport import address as addr
-from ..transport.stream import Connecter, Listener
+from ..transport.stream import Connecter, Listener, listening_socket
 from .direct import DirectReader
 from .iothread import LockedLoop
+from .runtime import Runtime
+from .session import Session
 from .signaler import Signaler
-
-if TYPE_CHECKING:
-    from ..context import Context
 
 
 class SocketBase:
-    def __init__(self, context: Context, socket_type: int) -> None:
+    def __init__(self, runtime: Runtime, socket_type: int) -> None:
         try:
             self.socket_type = SocketType(socket_type)
         except ValueError:
@@ -42,9 +39,9 @@ class SocketBase:
                 errno.EINVAL, f"socket type {self.socket_type.name} is not supported yet"
             )
         self.socket_type_name = self.socket_type.name
-        self.context = context
+        self.runtime = runtime
         self.options = Options()
-        self.options.copy_from(context._socket_defaults)
+        self.options.copy_from(runtime.socket_defaults)
         self.options.values[Opt.TYPE] = int(self.socket_type)
         self.routing: Routing = ROUTING_BY_TYPE[self.socket_type_name](self.options)
         self.mailbox: deque[tuple[str, Peer]] = deque()
@@ -72,12 +69,12 @@ class SocketBase:
         self.in_send = False
         #: True only while this socket's own thread does I/O work holding the I/O lock: what
         #: it posts to its own mailbox then needs no signal (it looks at the mailbox next).
-        self._working_here = False
+        self.working_here = False
         self.direct_reader = DirectReader(self)
         #: The peer the last received message came from.
         self.last_peer: Peer | None = None
-        context._socket_opened(self)
-        if context._terminated:  # Terminated while this socket was being made.
+        runtime.socket_opened(self)
+        if runtime.terminated:  # Terminated while this socket was being made.
             self.context_terminated()
 
     listener_class: Any = Listener
@@ -91,8 +88,12 @@ class SocketBase:
         each callback holding the socket's I/O lock (see LockedLoop)."""
         loop = self._io_loop
         if loop is None:
-            loop = self._io_loop = LockedLoop(self.context._io_thread(), self.io_lock)
+            loop = self._io_loop = LockedLoop(self.runtime.io_thread(), self.io_lock)
         return loop
+
+    def open_session(self, endpoint: str, connecter: Any = None) -> Session:
+        """A session for a peer of ``endpoint`` (for a listener's or connecter's connection)."""
+        return Session(self, endpoint, connecter)
 
     def start_handle(self, handle: Any) -> None:
         """Start a listener or connecter (the asyncio core may wait for its loop first)."""
@@ -112,12 +113,12 @@ class SocketBase:
 
     def on_readable(self, pipe: Pipe) -> None:
         self.mailbox.append(("in", pipe.reader_peer))  # type: ignore[arg-type]
-        if not self._working_here:
+        if not self.working_here:
             self.signal.set()  # (This thread, doing I/O for itself, looks at its mailbox next.)
 
     def on_writable(self, pipe: Pipe) -> None:
         self.mailbox.append(("out", pipe.writer_peer))  # type: ignore[arg-type]
-        if not self._working_here:
+        if not self.working_here:
             self.signal.set()
 
     def process_mailbox(self) -> None:
@@ -162,7 +163,7 @@ class SocketBase:
     def check_open(self) -> None:
         if self.closed:
             raise ZMQError(errno.ENOTSOCK)
-        if self.context._terminated:
+        if self.runtime.terminated:
             raise ContextTerminated()
 
     # -- sending and receiving ----------------------------------------------------------------
@@ -320,38 +321,11 @@ class SocketBase:
         self.check_open()
         parsed = addr.parse_endpoint(endpoint)
         if parsed.transport == "inproc":
-            self.context._inproc.bind(parsed.address, self)
+            self.runtime.inproc.bind(parsed.address, self)
             self.last_endpoint = endpoint.encode()
             return endpoint
-        if parsed.transport == "tcp":
-            family, sockaddr = addr.resolve_tcp_bind(
-                endpoint, parsed.address, bool(self.options.int(Opt.IPV6))
-            )
-            sock = stdsocket.socket(family, stdsocket.SOCK_STREAM)
-            try:
-                sock.setsockopt(stdsocket.SOL_SOCKET, stdsocket.SO_REUSEADDR, 1)
-                if family == stdsocket.AF_INET6:
-                    sock.setsockopt(stdsocket.IPPROTO_IPV6, stdsocket.IPV6_V6ONLY, 0)
-                sock.bind(sockaddr)
-                sock.listen(max(1, self.options.int(Opt.BACKLOG)))
-            except OSError as exc:
-                sock.close()
-                raise addr.endpoint_error(exc.errno or errno.EINVAL, endpoint) from None
-            actual = addr.tcp_endpoint_text(family, sock.getsockname())
-            listener = self.listener_class(self, sock, actual)
-        else:
-            path, shown = addr.ipc_path(endpoint, parsed.address)
-            sock = stdsocket.socket(stdsocket.AF_UNIX, stdsocket.SOCK_STREAM)
-            try:
-                if not path.startswith("\0") and os.path.exists(path):
-                    os.unlink(path)  # A stale socket file from an earlier run, as libzmq does.
-                sock.bind(path)
-                sock.listen(max(1, self.options.int(Opt.BACKLOG)))
-            except OSError as exc:
-                sock.close()
-                raise addr.ipc_bind_error(exc, endpoint, parsed.address) from None
-            actual = f"ipc://{shown}"
-            listener = self.listener_class(self, sock, actual, path)
+        sock, actual, path = listening_socket(endpoint, parsed, self.options)
+        listener = self.listener_class(self, sock, actual, path)
         self._remember(actual, listener)
         if actual != endpoint:
             self.endpoints.setdefault(endpoint, []).append(listener)
@@ -362,7 +336,7 @@ class SocketBase:
         self.check_open()
         parsed = addr.parse_endpoint(endpoint)
         if parsed.transport == "inproc":
-            link = self.context._inproc.connect(parsed.address, self)
+            link = self.runtime.inproc.connect(parsed.address, self)
             self._remember(endpoint, link)
             self.process_mailbox()
             return
@@ -381,7 +355,7 @@ class SocketBase:
         self.check_open()
         parsed = addr.parse_endpoint(endpoint)
         if parsed.transport == "inproc":
-            if not self.context._inproc.unbind(parsed.address, self):
+            if not self.runtime.inproc.unbind(parsed.address, self):
                 raise ZMQError(errno.ENOENT)
             self._forget(endpoint)
             return
@@ -430,8 +404,8 @@ class SocketBase:
         self.closed = True
         self._send_ok = self._recv_ok = False
         self.direct_reader.release()
-        for name in self.context._inproc.bound_by(self):
-            self.context._inproc.unbind(name, self)
+        for name in self.runtime.inproc.bound_by(self):
+            self.runtime.inproc.unbind(name, self)
         seen: set[int] = set()
         for handles in self.endpoints.values():
             for handle in handles:
@@ -440,7 +414,7 @@ class SocketBase:
                     self._close_handle(handle, linger_ms)
         self.endpoints.clear()
         self.signal.set()  # Wake a thread still polling this socket.
-        self.context._socket_closed(self)
+        self.runtime.socket_closed(self)
 
     def fileno(self) -> int:
         self.direct_reader.release()

@@ -57,7 +57,7 @@ class ZapClient:
                 return False
             link = self._link
             if link is None or link.closed or link.binder is not binder:
-                link = self._link = self.registry.connect(ZAP_ENDPOINT, self)  # type: ignore[arg-type]
+                link = self._link = self.registry.connect(ZAP_ENDPOINT, self)
             request_id = str(next(self._ids)).encode()
             self._waiting[request_id] = reply
         link.connecter_peer.outbound.write([b"", ZAP_VERSION, request_id, *frames])
@@ -105,7 +105,7 @@ class ZapClient:
         with self._lock:
             link, self._link = self._link, None
         if link is not None:
-            link.close_from(self)  # type: ignore[arg-type]
+            link.close_from(self)
 
 
 __all__ = ["ZAP_ENDPOINT", "ZapClient"]

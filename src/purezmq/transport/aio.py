@@ -9,14 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..engine.session import Session
+from ..options import Options
 from . import address as addr
-from .stream import ReconnectingConnecter, handshake_ivl, release_listener, tune_socket
-
-if TYPE_CHECKING:
-    from ..engine.socketbase import SocketBase
+from .stream import (
+    ReconnectingConnecter,
+    StreamOwner,
+    StreamSession,
+    handshake_ivl,
+    release_listener,
+    tune_socket,
+)
 
 log = logging.getLogger("purezmq")
 
@@ -24,12 +28,12 @@ log = logging.getLogger("purezmq")
 class AsyncListener:
     role = "listener"
 
-    def __init__(self, socket_base: SocketBase, sock: socket.socket, endpoint: str, path: str = ""):
-        self.socket_base = socket_base
+    def __init__(self, owner: StreamOwner, sock: socket.socket, endpoint: str, path: str = ""):
+        self.owner = owner
         self.sock = sock
         self.endpoint = endpoint
         self.path = path
-        self.sessions: set[Session] = set()
+        self.sessions: set[StreamSession] = set()
         self.closed = False
         self._server: asyncio.AbstractServer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -37,7 +41,7 @@ class AsyncListener:
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
-        return self.socket_base.io_loop
+        return self.owner.io_loop
 
     def start(self) -> None:
         self._task = self.loop.create_task(self._serve())
@@ -52,12 +56,11 @@ class AsyncListener:
         self._server = server
 
     def _new_engine(self) -> Any:
-        session = Session(self.socket_base, self.endpoint)
+        session = self.owner.open_session(self.endpoint)
         session.listener = self
         self.sessions.add(session)
-        return session.new_engine(
-            handshake_ivl(self.socket_base), prepare=_prepare_for(self.socket_base)
-        )
+        options = self.owner.options
+        return session.new_engine(handshake_ivl(options), prepare=_prepare_for(options))
 
     def close(self, linger_ms: int, sessions_too: bool) -> None:
         self.closed = True
@@ -71,14 +74,14 @@ class AsyncListener:
         release_listener(self.path, self.sessions, linger_ms, sessions_too)
 
 
-def _prepare_for(socket_base: SocketBase) -> Any:
+def _prepare_for(options: Options) -> Any:
     """Set the socket options on an asyncio transport's socket once it is connected."""
 
     def prepare(transport: Any) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None:
             try:
-                tune_socket(sock, socket_base)
+                tune_socket(sock, options)
             except (OSError, TypeError, AttributeError, ValueError):
                 pass
 
@@ -88,9 +91,9 @@ def _prepare_for(socket_base: SocketBase) -> Any:
 class AsyncConnecter(ReconnectingConnecter):
     """Connects a session with the loop's create_connection, again after each failure."""
 
-    def __init__(self, socket_base: SocketBase, endpoint: addr.Endpoint) -> None:
+    def __init__(self, owner: StreamOwner, endpoint: addr.Endpoint) -> None:
         self._task: asyncio.Task[None] | None = None
-        super().__init__(socket_base, endpoint)
+        super().__init__(owner, endpoint)
 
     def start(self) -> None:
         self._attempt()
@@ -102,8 +105,9 @@ class AsyncConnecter(ReconnectingConnecter):
 
     async def _connect(self) -> None:
         session = self.session
-        ivl = handshake_ivl(self.socket_base)
-        prepare = _prepare_for(self.socket_base)
+        options = self.owner.options
+        ivl = handshake_ivl(options)
+        prepare = _prepare_for(options)
 
         def factory() -> Any:
             return session.new_engine(ivl, prepare=prepare)

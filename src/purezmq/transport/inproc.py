@@ -1,24 +1,45 @@
-"""inproc://: sockets of one Context joined by a pair of pipes, with no wire encoding at all."""
+"""inproc://: sockets of one Context joined by a pair of pipes, with no wire encoding at all.
+
+Each end is an ``InprocParty``: a socket core, or the context's ZAP client. The link only wires
+pipes and posts attach/detach commands to the parties; it never reads or writes messages.
+"""
 
 from __future__ import annotations
 
 import errno
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..constants import SocketOption as Opt
+from ..options import Options
 from ..protocol.connection import COMPATIBLE_PEERS
-from ..routing.pipe import Peer, Pipe
+from ..routing.pipe import Peer, Pipe, PipeListener
 from .address import endpoint_error
 
-if TYPE_CHECKING:
-    from ..engine.socketbase import SocketBase
+
+class RoutingTraits(Protocol):
+    @property
+    def attach_before_handshake(self) -> bool: ...
+
+
+class InprocParty(PipeListener, Protocol):
+    """What one end of an inproc link offers: its type and options, a mailbox for attach and
+    detach, and the pipe listener calls (it reads the pipe it is given, and writes the other)."""
+
+    socket_type_name: str
+    options: Options
+
+    @property
+    def routing(self) -> RoutingTraits: ...
+
+    def post(self, command: str, peer: Peer) -> None: ...
+
 
 log = logging.getLogger("purezmq")
 
 
-def _pipe_hwm(writer: SocketBase, reader: SocketBase | None) -> int:
+def _pipe_hwm(writer: InprocParty, reader: InprocParty | None) -> int:
     send = writer.options.int(Opt.SNDHWM)
     receive = (
         reader.options.int(Opt.RCVHWM) if reader is not None else writer.options.int(Opt.RCVHWM)
@@ -26,7 +47,7 @@ def _pipe_hwm(writer: SocketBase, reader: SocketBase | None) -> int:
     return 0 if not send or not receive else send + receive
 
 
-def _metadata(socket: SocketBase) -> dict[str, bytes]:
+def _metadata(socket: InprocParty) -> dict[str, bytes]:
     metadata = {"Socket-Type": socket.socket_type_name.encode()}
     if socket.socket_type_name in ("REQ", "DEALER", "ROUTER"):
         metadata["Identity"] = socket.options.bytes(Opt.ROUTING_ID)
@@ -38,11 +59,11 @@ class InprocLink:
 
     role = "inproc"
 
-    def __init__(self, registry: InprocRegistry, name: str, connecter: SocketBase) -> None:
+    def __init__(self, registry: InprocRegistry, name: str, connecter: InprocParty) -> None:
         self.registry = registry
         self.name = name
         self.connecter = connecter
-        self.binder: SocketBase | None = None
+        self.binder: InprocParty | None = None
         self.to_binder = Pipe(_pipe_hwm(connecter, None))
         self.to_connecter = Pipe(_pipe_hwm(connecter, None))
         self.connecter_peer = Peer(self.to_connecter, self.to_binder, f"inproc://{name}")
@@ -53,7 +74,7 @@ class InprocLink:
         self.to_binder.writer = connecter
         self.closed = False
 
-    def join(self, binder: SocketBase) -> None:
+    def join(self, binder: InprocParty) -> None:
         """The name is bound: give the binder its end."""
         connecter = self.connecter
         if self.connecter.socket_type_name not in COMPATIBLE_PEERS[binder.socket_type_name]:
@@ -79,7 +100,7 @@ class InprocLink:
     def reject(self) -> None:
         self.close_from(None)
 
-    def close_from(self, closer: SocketBase | None) -> None:
+    def close_from(self, closer: InprocParty | None) -> None:
         """One side closed or disconnected: the other side drains what is queued, then detaches."""
         if self.closed:
             return
@@ -103,10 +124,10 @@ class InprocRegistry:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._bound: dict[str, SocketBase] = {}
+        self._bound: dict[str, InprocParty] = {}
         self._links: dict[str, list[InprocLink]] = {}
 
-    def bind(self, name: str, socket: SocketBase) -> None:
+    def bind(self, name: str, socket: InprocParty) -> None:
         with self._lock:
             if name in self._bound:
                 raise endpoint_error(errno.EADDRINUSE, f"inproc://{name}")
@@ -115,7 +136,7 @@ class InprocRegistry:
         for link in waiting:
             link.join(socket)
 
-    def unbind(self, name: str, socket: SocketBase) -> bool:
+    def unbind(self, name: str, socket: InprocParty) -> bool:
         with self._lock:
             if self._bound.get(name) is not socket:
                 return False
@@ -125,7 +146,7 @@ class InprocRegistry:
             link.close_from(socket)
         return True
 
-    def connect(self, name: str, socket: SocketBase) -> InprocLink:
+    def connect(self, name: str, socket: InprocParty) -> InprocLink:
         link = InprocLink(self, name, socket)
         with self._lock:
             self._links.setdefault(name, []).append(link)
@@ -144,10 +165,10 @@ class InprocRegistry:
                 if not links:
                     del self._links[link.name]
 
-    def bound_socket(self, name: str) -> SocketBase | None:
+    def bound_socket(self, name: str) -> InprocParty | None:
         with self._lock:
             return self._bound.get(name)
 
-    def bound_by(self, socket: SocketBase) -> list[str]:
+    def bound_by(self, socket: InprocParty) -> list[str]:
         with self._lock:
             return [name for name, owner in self._bound.items() if owner is socket]

@@ -1,4 +1,10 @@
-"""Listeners and reconnecting connecters for the stream transports (tcp and ipc)."""
+"""Listeners and reconnecting connecters for the stream transports (tcp and ipc).
+
+A listener or connecter knows the socket it serves only as a ``StreamOwner`` and each peer's
+session only as a ``StreamSession`` (both implemented by the engine layer): it opens the kernel
+sockets, accepts and connects, and hands each connected socket to a session's new engine over a
+``SelectorTransport``. It never touches routing or pipes.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +12,77 @@ import errno
 import logging
 import os
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..constants import SocketOption as Opt
-from ..engine.session import Session
-from ..engine.transport import SelectorTransport
+from ..options import Options
 from . import address as addr
-
-if TYPE_CHECKING:
-    from ..engine.socketbase import SocketBase
+from .selector import SelectorTransport
 
 log = logging.getLogger("purezmq")
 
 
-def tune_socket(sock: socket.socket, socket_base: SocketBase) -> None:
-    options = socket_base.options
+class StreamSession(Protocol):
+    """One peer's session, as a listener or connecter sees it."""
+
+    listener: Any
+
+    @property
+    def loop(self) -> Any: ...
+
+    def new_engine(self, handshake_ivl: float, prepare: Any = None, direct: bool = False) -> Any:
+        """A fresh protocol (an asyncio.Protocol in shape) for a new connection."""
+
+    def close(self, linger_ms: int) -> None: ...
+
+
+class StreamOwner(Protocol):
+    """The socket a listener or connecter serves."""
+
+    options: Options
+    closed: bool
+
+    @property
+    def io_loop(self) -> Any: ...
+
+    def open_session(self, endpoint: str, connecter: Any = None) -> StreamSession: ...
+
+
+def listening_socket(
+    endpoint: str, parsed: addr.Endpoint, options: Options
+) -> tuple[socket.socket, str, str]:
+    """A bound, listening tcp or ipc socket for ``endpoint``: (socket, the endpoint it really
+    is, with the port chosen for ``*``; the ipc file's path, or "")."""
+    backlog = max(1, options.int(Opt.BACKLOG))
+    if parsed.transport == "tcp":
+        family, sockaddr = addr.resolve_tcp_bind(
+            endpoint, parsed.address, bool(options.int(Opt.IPV6))
+        )
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            sock.bind(sockaddr)
+            sock.listen(backlog)
+        except OSError as exc:
+            sock.close()
+            raise addr.endpoint_error(exc.errno or errno.EINVAL, endpoint) from None
+        return sock, addr.tcp_endpoint_text(family, sock.getsockname()), ""
+    path, shown = addr.ipc_path(endpoint, parsed.address)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        if not path.startswith("\0") and os.path.exists(path):
+            os.unlink(path)  # A stale socket file from an earlier run, as libzmq does.
+        sock.bind(path)
+        sock.listen(backlog)
+    except OSError as exc:
+        sock.close()
+        raise addr.ipc_bind_error(exc, endpoint, parsed.address) from None
+    return sock, f"ipc://{shown}", path
+
+
+def tune_socket(sock: socket.socket, options: Options) -> None:
     if sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         keepalive = options.int(Opt.TCP_KEEPALIVE)
@@ -40,18 +102,19 @@ def tune_socket(sock: socket.socket, socket_base: SocketBase) -> None:
             sock.setsockopt(socket.SOL_SOCKET, level_name, value)
 
 
-def handshake_ivl(socket_base: SocketBase) -> float:
-    return socket_base.options.int(Opt.HANDSHAKE_IVL) / 1000
+def handshake_ivl(options: Options) -> float:
+    return options.int(Opt.HANDSHAKE_IVL) / 1000
 
 
-def serve(session: Session, sock: socket.socket) -> None:
+def serve(session: StreamSession, sock: socket.socket, options: Options) -> None:
     """Run a ZMTP engine for ``session`` over a connected socket (in the I/O thread)."""
-    engine = session.new_engine(handshake_ivl(session.socket))
-    engine.direct = True
+    engine = session.new_engine(handshake_ivl(options), direct=True)
     SelectorTransport(session.loop, sock, engine)
 
 
-def release_listener(path: str, sessions: set[Session], linger_ms: int, sessions_too: bool) -> None:
+def release_listener(
+    path: str, sessions: set[StreamSession], linger_ms: int, sessions_too: bool
+) -> None:
     """After a listening socket is closed: remove its ipc socket file, end its connections."""
     if path and not path.startswith("\0"):
         try:
@@ -68,21 +131,21 @@ class Listener:
 
     role = "listener"
 
-    def __init__(self, socket_base: SocketBase, sock: socket.socket, endpoint: str, path: str = ""):
-        self.socket_base = socket_base
+    def __init__(self, owner: StreamOwner, sock: socket.socket, endpoint: str, path: str = ""):
+        self.owner = owner
         self.sock = sock
         self.endpoint = endpoint
         self.path = path
-        self.sessions: set[Session] = set()
+        self.sessions: set[StreamSession] = set()
         self.closed = False
         sock.setblocking(False)
 
     def start(self) -> None:
-        self.socket_base.io_loop.call_soon_threadsafe(self._start)
+        self.owner.io_loop.call_soon_threadsafe(self._start)
 
     def _start(self) -> None:
         if not self.closed:
-            self.socket_base.io_loop.add_reader(self.sock, self._accept)
+            self.owner.io_loop.add_reader(self.sock, self._accept)
 
     def _accept(self) -> None:
         for _ in range(64):
@@ -94,23 +157,23 @@ class Listener:
                 log.warning("purezmq: accept on %s failed: %s", self.endpoint, exc)
                 return
             conn.setblocking(False)
-            tune_socket(conn, self.socket_base)
-            if self.socket_base.closed:
+            tune_socket(conn, self.owner.options)
+            if self.owner.closed:
                 conn.close()
                 continue
             name = f"{self.endpoint} <- {peer_address or 'peer'}"
-            session = Session(self.socket_base, name)
+            session = self.owner.open_session(name)
             session.listener = self
             self.sessions.add(session)
-            serve(session, conn)
+            serve(session, conn, self.owner.options)
 
     def close(self, linger_ms: int, sessions_too: bool) -> None:
         """Stop listening (from any thread); with ``sessions_too`` end its connections as well."""
         self.closed = True
-        self.socket_base.io_loop.call_soon_threadsafe(self._close, linger_ms, sessions_too)
+        self.owner.io_loop.call_soon_threadsafe(self._close, linger_ms, sessions_too)
 
     def _close(self, linger_ms: int, sessions_too: bool) -> None:
-        self.socket_base.io_loop.remove_reader(self.sock)
+        self.owner.io_loop.remove_reader(self.sock)
         self.sock.close()
         release_listener(self.path, self.sessions, linger_ms, sessions_too)
 
@@ -121,10 +184,10 @@ class ReconnectingConnecter:
 
     role = "connecter"
 
-    def __init__(self, socket_base: SocketBase, endpoint: addr.Endpoint) -> None:
-        self.socket_base = socket_base
+    def __init__(self, owner: StreamOwner, endpoint: addr.Endpoint) -> None:
+        self.owner = owner
         self.endpoint = endpoint
-        options = socket_base.options
+        options = owner.options
         self.reconnect_ivl = options.int(Opt.RECONNECT_IVL)
         self.reconnect_ivl_max = options.int(Opt.RECONNECT_IVL_MAX)
         self._current_ivl = self.reconnect_ivl
@@ -137,11 +200,11 @@ class ReconnectingConnecter:
             self.path, _ = addr.ipc_path(str(endpoint), endpoint.address)
         self._timer: Any = None
         self.stopped = False
-        self.session = Session(socket_base, str(endpoint), connecter=self)
+        self.session = owner.open_session(str(endpoint), connecter=self)
 
     @property
     def loop(self) -> Any:
-        return self.socket_base.io_loop
+        return self.owner.io_loop
 
     def _attempt(self) -> None:
         raise NotImplementedError
@@ -171,9 +234,9 @@ class ReconnectingConnecter:
 class Connecter(ReconnectingConnecter):
     """Connects a session to its endpoint from the I/O thread, again after each failure."""
 
-    def __init__(self, socket_base: SocketBase, endpoint: addr.Endpoint) -> None:
+    def __init__(self, owner: StreamOwner, endpoint: addr.Endpoint) -> None:
         self._sock: socket.socket | None = None
-        super().__init__(socket_base, endpoint)
+        super().__init__(owner, endpoint)
 
     def start(self) -> None:
         self.loop.call_soon_threadsafe(self._attempt)
@@ -196,7 +259,7 @@ class Connecter(ReconnectingConnecter):
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setblocking(False)
-            tune_socket(sock, self.socket_base)
+            tune_socket(sock, self.owner.options)
             if self.endpoint.transport == "tcp" and self.source:
                 source_host, _, source_port = self.source.rpartition(":")
                 sock.bind((source_host.strip("[]") or "", int(source_port or 0)))
@@ -222,7 +285,7 @@ class Connecter(ReconnectingConnecter):
             self._retry()
             return
         self._connected_ok()
-        serve(self.session, sock)
+        serve(self.session, sock, self.owner.options)
 
     def stop(self) -> None:
         super().stop()

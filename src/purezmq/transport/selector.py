@@ -1,7 +1,8 @@
-"""A stream transport over a non-blocking socket, driven by the I/O thread.
+"""A stream transport over a non-blocking socket, driven by a selector loop (the I/O thread).
 
 It offers the methods of ``asyncio.Transport`` that the ZMTP engine uses and calls the engine as
-an ``asyncio.Protocol``, so the engine runs the same here and on an asyncio loop.
+an ``asyncio.Protocol``, so the engine runs the same here and on an asyncio loop. It knows the loop
+only by the few calls in ``SelectorLoop``; it must not reach into engines or sockets.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .iothread import IOThread
-
 READ_SIZE = 256 * 1024
 #: How long a graceful close waits for the peer to close its side after ours.
 CLOSE_WAIT = 10.0
@@ -22,6 +21,23 @@ WRITE_HIGH_WATER = 256 * 1024
 _IOV_MAX = 512
 
 _thread_buffers = threading.local()
+
+
+class SelectorLoop(Protocol):
+    """What the transport needs of its loop (the I/O thread, or a socket's locked view of it)."""
+
+    def add_reader(self, fd: Any, callback: Callable[[], None]) -> None: ...
+
+    def remove_reader(self, fd: Any) -> None: ...
+
+    def add_writer(self, fd: Any, callback: Callable[[], None]) -> None: ...
+
+    def remove_writer(self, fd: Any) -> None: ...
+
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> Any: ...
+
+    def wrap(self, callback: Callable[..., Any]) -> Callable[..., Any]:
+        """``callback`` as the loop will call it (registered again and again: made once)."""
 
 
 class StreamProtocol(Protocol):
@@ -46,7 +62,7 @@ class StreamProtocol(Protocol):
 
 
 class SelectorTransport:
-    def __init__(self, loop: IOThread, sock: socket.socket, protocol: StreamProtocol) -> None:
+    def __init__(self, loop: SelectorLoop, sock: socket.socket, protocol: StreamProtocol) -> None:
         self._loop = loop
         self._sock = sock
         self._protocol = protocol

@@ -1,0 +1,2 @@
+"""Routing, sans-IO: pipes between a socket and its peers, and how each socket type routes
+messages over them. Pure logic: no sockets, threads or clocks; imports only constants and errors."""
