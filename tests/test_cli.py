@@ -507,6 +507,29 @@ def test_ctrl_c_exits_130_quietly(procs, ipc, pyctx) -> None:
     assert (code, err) == (130, b"")
 
 
+# -- keygen -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("folder", ["certs", "certs/nested/deeper"])
+def test_keygen_dir_makes_a_missing_folder(tmp_path, folder) -> None:
+    """purezmq keygen --dir certs server   (as its --help shows) makes certs/ like mkdir -p."""
+    result = subprocess.run(
+        [*CLI, "keygen", "--dir", folder, "server"],
+        capture_output=True,
+        timeout=TIMEOUT,
+        env=ENV,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    certs = tmp_path / folder
+    assert (certs / "server.key").is_file()
+    assert (certs / "server.key_secret").is_file()
+    assert result.stdout.decode().split() == [
+        os.path.join(folder, "server.key"),
+        os.path.join(folder, "server.key_secret"),
+    ]
+
+
 # -- bench: the subcommand only hands over to purezmq.bench.main --------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .certs import create_certificates
@@ -16,10 +17,14 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("name", nargs="?", help="certificate name (NAME.key, NAME.key_secret)")
-    parser.add_argument("--dir", default=None, help="folder to write certificate files into")
+    parser.add_argument(
+        "--dir", default=None, help="folder to write certificate files into (made if missing)"
+    )
     args = parser.parse_args(argv)
     try:
         if args.dir is not None:
+            # Like mkdir -p; create_certificates itself, as pyzmq's, needs the folder to exist.
+            os.makedirs(args.dir, exist_ok=True)
             public_file, secret_file = create_certificates(args.dir, args.name or "purezmq")
             print(public_file)
             print(secret_file)
