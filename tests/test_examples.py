@@ -216,7 +216,7 @@ def test_pipeline_examples(transport: str, ipc_endpoint: str, start) -> None:
     assert process_b.lines["stdout"] == [RESULT]
 
 
-# -- purezmq.demo and the purezmq command -------------------------------------------------------
+# -- purezmq.cli.demo and the purezmq command ---------------------------------------------------
 
 
 @pytest.mark.parametrize("transport", ["ipc", "tcp"])
@@ -265,7 +265,7 @@ def test_cli_usage_error_is_one_line(argv: list[str]) -> None:
 
 
 def test_run_pipeline_function_reaps_its_workers() -> None:
-    from purezmq.demo import run_pipeline
+    from purezmq.cli.demo import run_pipeline
 
     matrix = [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]
     assert run_pipeline(matrix, workers=2, transport="ipc") == [x * x for x in range(1, 11)]
@@ -278,7 +278,7 @@ def test_run_pipeline_function_reaps_its_workers() -> None:
     [{"workers": 0}, {"transport": "udp"}, {"matrix": [[1, "2"]]}, {"matrix": [3]}],
 )
 def test_run_pipeline_rejects_bad_arguments(kwargs: dict) -> None:
-    from purezmq.demo import DEMO_MATRIX, run_pipeline
+    from purezmq.cli.demo import DEMO_MATRIX, run_pipeline
 
     with pytest.raises(ValueError):
         run_pipeline(**{"matrix": DEMO_MATRIX, **kwargs})

@@ -100,8 +100,7 @@ def test_every_module_has_a_layer() -> None:
 
 def test_no_module_imports_a_higher_layer() -> None:
     upward = [
-        f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} "
-        f"({LAYERS[layer_of(target)][0]})"
+        f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
         for module, targets in sorted(GRAPH.items())
         for target in sorted(targets)
         if layer_of(target) > layer_of(module)

@@ -18,7 +18,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from purezmq._argtypes import positive_float, positive_int
 from purezmq.bench.catalog import BASELINE, LIBS, SWEEP_SIZES, TESTS, Test
 from purezmq.bench.report import (
     draw_chart,
@@ -29,6 +28,7 @@ from purezmq.bench.report import (
 )
 from purezmq.bench.runner import Plan, library_info, machine_info, run_sweep, run_test
 from purezmq.bench.workers import worker_main
+from purezmq.cli.argtypes import positive_float, positive_int
 
 EPILOG = """\
 tests (nominal counts, multiplied by --scale):

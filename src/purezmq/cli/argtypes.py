@@ -1,4 +1,4 @@
-"""argparse value types shared by the command-line tools."""
+"""argparse value types shared by the command line (``purezmq`` and ``purezmq bench``)."""
 
 from __future__ import annotations
 

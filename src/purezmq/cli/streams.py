@@ -1,12 +1,8 @@
-"""The text-stream subcommands of the ``purezmq`` command line (package-private).
+"""The socket commands: ``purezmq push|pull|pub|sub|req|rep|dealer|router|pair``.
 
-``purezmq push|pull|pub|sub|req|rep|dealer|router|pair`` turn stdin lines into messages and
-received messages into stdout lines; ``purezmq proxy`` forwards between two sockets. Only the
-pyzmq-compatible public API is used (``Context``, sockets, ``Poller``, options).
-
-Each subcommand is registered by an ``add_<name>(subparsers)`` function listed in ``COMMANDS`` and
-runs a handler ``(args) -> int``. A user mistake raises ``UsageError`` (exit 2), a failure
-``CommandError`` (exit 1); ``purezmq.cli.main`` prints either as one line.
+Each turns stdin lines into messages and received messages into stdout lines, using only the
+pyzmq-compatible public API (``Context``, sockets, ``Poller``, options). ``COMMANDS`` lists one
+``add_<kind>(subparsers)`` per socket type; each runs ``run_socket``.
 """
 
 from __future__ import annotations
@@ -20,8 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 import purezmq as zmq
-from purezmq._argtypes import non_negative_int, positive_int
-from purezmq._cli_common import (
+from purezmq.cli.argtypes import non_negative_int, positive_int
+from purezmq.cli.common import (
     _CHUNK,
     _COMMON_EPILOG,
     _FORMATTER,
@@ -48,7 +44,6 @@ from purezmq._cli_common import (
     run_exec,
     timeout_ms,
 )
-from purezmq._cli_proxy import add_proxy
 
 # -- the socket subcommands ---------------------------------------------------------------------
 
@@ -458,7 +453,4 @@ def _adder(kind: str) -> Callable[[argparse._SubParsersAction], None]:
     return add
 
 
-SOCKET_COMMANDS = tuple(_adder(kind) for kind in SOCKET_TYPES)
-
-
-COMMANDS = (*SOCKET_COMMANDS, add_proxy)
+COMMANDS = tuple(_adder(kind) for kind in SOCKET_TYPES)

@@ -1,5 +1,5 @@
-"""What the text-stream commands share: errors, signals, message formats, output, --exec and
-socket set-up (package-private)."""
+"""What the commands share: ``UsageError`` and ``CommandError``, signals, message formats,
+output, ``--exec`` and socket set-up."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import purezmq as zmq
-from purezmq._argtypes import float_above_zero
+from purezmq.cli.argtypes import float_above_zero
 
 
 class UsageError(Exception):

@@ -1,27 +1,32 @@
-"""Demos from the talk "ZeroMQ: a network stack with a message queue built in".
+"""``purezmq demo``: the demos from the talk "ZeroMQ: a network stack with a message queue built
+in", and the command that runs them.
 
 ``run_pipeline`` squares a matrix row by row on worker *processes*: a ventilator PUSHes rows,
 each worker PULLs a row, squares it and PUSHes ``[row_index, squared_row]`` to a sink, which puts
 the rows back in order and flattens them.  ``run_chat`` is a scripted conversation between two
-PAIR sockets.
+PAIR sockets.  ``add_demo`` registers the command (``purezmq demo web`` is handed to
+``purezmq.apps.web`` by ``purezmq.cli.passthrough``).
 
 Only the pyzmq-compatible public API is used, so both functions also run against pyzmq.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import multiprocessing
 import multiprocessing.connection
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
 
 import purezmq as zmq
+from purezmq.cli.argtypes import positive_int
 
-__all__ = ["CHAT_SCRIPT", "DEMO_MATRIX", "run_chat", "run_pipeline"]
+__all__ = ["CHAT_SCRIPT", "DEMO_MATRIX", "add_demo", "run_chat", "run_pipeline"]
 
 DEMO_MATRIX: list[list[int]] = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
 
@@ -255,3 +260,45 @@ def run_chat(
         ctx.destroy(linger=0)
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+# -- the command --------------------------------------------------------------------------------
+
+
+def add_demo(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "demo",
+        help="run a demo from the talk (pipeline, chat or web)",
+        description="Run a self-contained demo. pipeline (default): square a 3x3 matrix row by "
+        "row on worker processes over PUSH/PULL. chat: a scripted chat between two PAIR sockets.",
+    )
+    p.add_argument(
+        "name",
+        nargs="?",
+        choices=("pipeline", "chat", "web"),
+        default="pipeline",
+        help="web: the web app ('purezmq demo web --help')",
+    )
+    p.add_argument(
+        "--transport", choices=("ipc", "tcp"), default="ipc", help="default: %(default)s"
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=3,
+        help="pipeline worker processes (default: %(default)s)",
+    )
+    p.set_defaults(handler=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    if args.name == "chat":
+        for line in run_chat(transport=args.transport):
+            print(line, flush=True)
+        return 0
+    matrix = DEMO_MATRIX
+    print(f"matrix: {matrix}")
+    print(f"squaring each row on {args.workers} worker processes over {args.transport} ...")
+    sys.stdout.flush()
+    print(run_pipeline(matrix, workers=args.workers, transport=args.transport), flush=True)
+    return 0

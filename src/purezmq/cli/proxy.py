@@ -1,12 +1,12 @@
-"""``purezmq proxy``: forward messages between a frontend and a backend socket (package-private)."""
+"""``purezmq proxy``: forward messages between a frontend and a backend socket."""
 
 from __future__ import annotations
 
 import argparse
 
 import purezmq as zmq
-from purezmq._argtypes import non_negative_int, positive_int
-from purezmq._cli_common import (
+from purezmq.cli.argtypes import non_negative_int, positive_int
+from purezmq.cli.common import (
     _COMMON_EPILOG,
     _FORMATTER,
     Interrupted,
