@@ -16,11 +16,15 @@ from typing import Any
 
 from ..error import Again, ZMQError
 from ..transport.aio import AsyncConnecter, AsyncListener
+from .lingering import ExitFlush
 from .runtime import Runtime
 from .signaler import Signaler
 from .socketbase import SocketBase
 
 Operation = Callable[[], Any]
+
+#: How often a closed socket's linger task looks at its sessions.
+_LOOK_EVERY = 0.01
 
 
 class AsyncSignaler(Signaler):
@@ -169,9 +173,44 @@ class AsyncSocketCore(SocketBase):
             callback()
 
     def close(self, linger_ms: int | None = None) -> None:
+        if self.closed:
+            return
         super().close(linger_ms)
-        if self._loop is not None and not self._loop.is_closed():
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
             self.cancel_waiters()
+            if self.sessions and loop.is_running() and self._loop_thread == threading.get_ident():
+                _keep(loop.create_task(_linger(list(self.sessions)), name="purezmq linger"))
+
+
+#: The lingering tasks (the loop keeps only weak references to tasks).
+_lingering: set[asyncio.Task[None]] = set()
+
+
+def _keep(task: asyncio.Task[None]) -> None:
+    _lingering.add(task)
+    task.add_done_callback(_lingering.discard)
+
+
+async def _linger(sessions: list[Any]) -> None:
+    """A closed socket's sessions flush in the loop that runs them (LINGER): this task keeps
+    ``asyncio.run`` from closing that loop under them. Cancelled -- the loop is ending, as
+    when asyncio.run() returns -- it carries on once, by the rules of a program's exit
+    (``lingering.ExitFlush``), and only a second cancel stops it."""
+    loop = asyncio.get_running_loop()
+    ending: ExitFlush | None = None
+    while True:
+        if ending is not None:
+            if ending.look(sessions, loop.time()):
+                return
+        elif all(session.finished for session in sessions):
+            return
+        try:
+            await asyncio.sleep(_LOOK_EVERY)
+        except asyncio.CancelledError:
+            if ending is not None:
+                raise
+            ending = ExitFlush(loop.time())
 
 
 def _expire(future: asyncio.Future[Any]) -> None:

@@ -182,6 +182,9 @@ class IOThread:
         if mask != old_mask:
             self._poller.set(fd, old_mask, mask)
 
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def stop(self) -> None:
         """Stop the loop and wait for the thread (from any other thread)."""
         if not self._thread.is_alive():

@@ -280,6 +280,8 @@ class Session:
         self.closing = False
         self.finished = False
         self._linger_timer: Any = None
+        #: The LINGER this session closes with (the socket's close(linger=) or its option).
+        self.linger_ms = -1
         self._pump_scheduled = False
         self.peer = self._new_peer()
         self.connected_before = False
@@ -455,7 +457,7 @@ class Session:
         if self.connecter is None or (self.closing and not self.peer.outbound.peek()):
             self._terminate()
             return
-        if self.closing and self.socket.options.int(Opt.LINGER) == 0:
+        if self.closing and self.linger_ms == 0:
             self._terminate()
             return
         # A connecter keeps its pipes across reconnections, except where a new connection means a
@@ -475,6 +477,7 @@ class Session:
         if self.closing:
             return
         self.closing = True
+        self.linger_ms = linger_ms
         if linger_ms == 0:
             self._terminate()
             return
@@ -493,6 +496,25 @@ class Session:
             self._terminate(graceful=True)
         else:
             engine.close()
+
+    def undelivered(self) -> tuple[int, int]:
+        """(messages still queued for the peer, bytes written but not yet sent)."""
+        engine = self.engine
+        transport = None if engine is None else engine.transport
+        buffered = 0 if transport is None else transport.get_write_buffer_size()
+        return len(self.peer.outbound), buffered
+
+    def can_still_deliver(self) -> bool:
+        """Whether a peer is there, or being connected to, to take what is queued: not when the
+        connecter waits to try again after a failure (or will never try again)."""
+        if self.engine is not None:
+            return True
+        connecter = self.connecter
+        return connecter is not None and not (connecter.stopped or connecter.waiting_to_retry)
+
+    def give_up(self) -> None:
+        """End now, dropping what is still queued (the program is ending, see ``lingering``)."""
+        self._terminate()
 
     def _terminate(self, graceful: bool = False) -> None:
         if self.finished:

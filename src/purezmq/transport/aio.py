@@ -125,6 +125,12 @@ class AsyncConnecter(ReconnectingConnecter):
                     factory, self.host, self.port, family=family, local_addr=local
                 )
         except asyncio.CancelledError:
+            if not self.stopped and self.session.closing:
+                # Not stop(): the loop is ending (asyncio.run cancels every task it has). What
+                # is queued may still go out while the closed socket's linger task keeps the
+                # loop running: the attempt starts again, in a task the ending loop did not
+                # cancel.
+                self._attempt()
             raise
         except (OSError, ValueError, UnicodeError) as exc:
             log.debug("purezmq: connecting to %s failed: %s", self.endpoint, exc)

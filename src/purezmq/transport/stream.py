@@ -26,6 +26,8 @@ class StreamSession(Protocol):
     """One peer's session, as a listener or connecter sees it."""
 
     listener: Any
+    #: Its socket was closed: it only flushes what is queued (LINGER).
+    closing: bool
 
     @property
     def loop(self) -> Any: ...
@@ -200,6 +202,8 @@ class ReconnectingConnecter:
             self.path, _ = addr.ipc_path(str(endpoint), endpoint.address)
         self._timer: Any = None
         self.stopped = False
+        #: Between a failed (or lost) connection and the next attempt: nobody is there now.
+        self.waiting_to_retry = False
         self.session = owner.open_session(str(endpoint), connecter=self)
 
     @property
@@ -213,12 +217,17 @@ class ReconnectingConnecter:
         self._current_ivl = self.reconnect_ivl
 
     def _retry(self) -> None:
+        self.waiting_to_retry = True
         if self.stopped or self.reconnect_ivl < 0:
             return
         delay = self._current_ivl
         if self.reconnect_ivl_max > self.reconnect_ivl:
             self._current_ivl = min(self._current_ivl * 2, self.reconnect_ivl_max)
-        self._timer = self.loop.call_later(delay / 1000, self._attempt)
+        self._timer = self.loop.call_later(delay / 1000, self._try_again)
+
+    def _try_again(self) -> None:
+        self.waiting_to_retry = False
+        self._attempt()
 
     def connection_lost(self) -> None:
         """The session's connection ended; try again after the reconnect interval."""
