@@ -86,9 +86,25 @@ ConnectionEvent = Union[  # noqa: UP007
 ]
 MechanismFactory = Callable[[bool, dict[str, bytes]], Mechanism]
 
+#: The largest frame accepted before the handshake is over, whatever MAXMSGSIZE says: the peer
+#: is not authenticated yet, and a handshake command is small (a CURVE INITIATE is ~250 bytes
+#: plus the metadata, a PLAIN HELLO at most 517; READY is the metadata: the socket type, a
+#: routing id of at most 255 bytes, and the application's few properties). A larger frame is
+#: refused on its header, so an unauthenticated peer can make a connection buffer at most this.
+HANDSHAKE_FRAME_LIMIT = 64 * 1024
+
 
 class Connection:
-    """ZMTP 3.1 for one peer, accepting 3.0 peers (who get subscriptions as data frames)."""
+    """ZMTP 3.1 for one peer, accepting 3.0 peers (who get subscriptions as data frames).
+
+    ``max_message_size`` (MAXMSGSIZE, -1 for none) bounds every frame of the traffic phase,
+    command frames included, as in libzmq (which checks frames, not whole multipart messages);
+    the handshake's frames are bounded by HANDSHAKE_FRAME_LIMIT instead.
+
+    A ProtocolError raised by ``receive_data`` carries, as its ``events`` attribute, the events
+    that the same bytes brought before the fault (a list, as ``receive_data`` returns them), so
+    that what the peer sent whole before breaking the protocol can still be delivered.
+    """
 
     def __init__(
         self,
@@ -169,9 +185,8 @@ class Connection:
             self.send_message([(b"\x01" if subscribe else b"\x00") + topic])
 
     def send_ping(self, ttl_deciseconds: int = 0, context: bytes = b"") -> None:
-        self._outgoing.append(
-            encode_command(cmd.PING, ttl_deciseconds.to_bytes(2, "big") + context)
-        )
+        # (Through _send_command: CURVE boxes commands of the traffic phase like messages.)
+        self._send_command(cmd.PING, ttl_deciseconds.to_bytes(2, "big") + context)
 
     def send_error(self, reason: str) -> None:
         self._outgoing.append(encode_command(cmd.ERROR, cmd.encode_error(reason)))
@@ -179,7 +194,8 @@ class Connection:
     # -- receiving ----------------------------------------------------------------------------
 
     def receive_data(self, data: bytes) -> list[ConnectionEvent]:
-        """Feed bytes from the peer. Raises ProtocolError when the peer breaks the protocol."""
+        """Feed bytes from the peer. Raises ProtocolError when the peer breaks the protocol
+        (with what came before the fault as its ``events``)."""
         if self.state is State.TRAFFIC:
             if self._encrypting:
                 return self._guarded(self._receive_sealed, data)
@@ -187,20 +203,22 @@ class Connection:
             decoder = self._decoder
             try:
                 found, self._frames, commands = decoder.feed_messages(data, self._frames)
-            except ProtocolError:
-                self.state = State.CLOSED
-                raise
+            except ProtocolError as exc:
+                raise self._salvaged(exc) from None
             self.large_pending = decoder.large_pending
             self.only_messages = not commands
             if not commands:
                 return found  # type: ignore[return-value]
             return self._guarded(self._traffic_commands, found)
         if self.state is State.CLOSED:
-            raise ProtocolError("connection already failed")
+            error = ProtocolError("connection already failed")
+            error.events = []  # type: ignore[attr-defined]
+            raise error
         return self._guarded(self._receive, data)
 
     def _guarded(self, receive: Callable[[Any], list[ConnectionEvent]], data: Any) -> Any:
-        """``receive(data)``; a refused handshake tells the peer, any protocol error closes."""
+        """``receive(data)``; a refused handshake tells the peer, any protocol error closes.
+        (``receive`` leaves on a ProtocolError the events that came before it.)"""
         try:
             return receive(data)
         except HandshakeRefused as exc:
@@ -209,6 +227,20 @@ class Connection:
         except ProtocolError:
             self.state = State.CLOSED
             raise
+
+    def _salvaged(self, exc: ProtocolError) -> ProtocolError:
+        """The decoder failed in the plain-text traffic phase: the error to raise, with the
+        events of the messages and commands it decoded before the fault. (A command among them
+        may fail first: then that is the error.)"""
+        events: list[ConnectionEvent] = []
+        try:
+            events = self._traffic_commands(getattr(exc, "decoded", []))
+        except ProtocolError as earlier:
+            exc = earlier
+            events = getattr(earlier, "events", [])
+        exc.events = events  # type: ignore[attr-defined]
+        self.state = State.CLOSED
+        return exc
 
     def receive_buffer(self) -> memoryview | None:
         """Where the next bytes from the peer may be read directly, or None (then pass them to
@@ -219,22 +251,23 @@ class Connection:
 
     def received_into(self, count: int) -> list[ConnectionEvent]:
         """``count`` bytes were read into ``receive_buffer()``: the events, as receive_data's."""
+        events: list[ConnectionEvent] = []
         try:
             frame = self._decoder.body_filled(count)
-        except ProtocolError:
+            self.large_pending = self._decoder.large_pending
+            if frame is None:
+                return events
+            flags, body = frame
+            if flags & COMMAND:
+                self.only_messages = False
+                self._receive_command(body, events)
+            else:
+                self.only_messages = True
+                self._frames = FrameDecoder.group(flags, body, self._frames, events.append)
+        except ProtocolError as exc:
+            exc.events = events  # type: ignore[attr-defined]
             self.state = State.CLOSED
             raise
-        self.large_pending = self._decoder.large_pending
-        if frame is None:
-            return []
-        flags, body = frame
-        events: list[ConnectionEvent] = []
-        if flags & COMMAND:
-            self.only_messages = False
-            self._receive_command(body, events)
-        else:
-            self.only_messages = True
-            self._frames = FrameDecoder.group(flags, body, self._frames, events.append)
         return events
 
     def authentication_result(
@@ -265,19 +298,36 @@ class Connection:
     def _traffic_commands(self, found: list[Decoded]) -> list[ConnectionEvent]:
         """The plain-text traffic phase's messages with commands among them, in order."""
         events: list[ConnectionEvent] = []
-        for event in found:
-            if self.state is State.CLOSED:
-                break  # The peer sent ERROR: whatever follows it is not for us.
-            if isinstance(event, tuple):
-                self._receive_command(event[1], events)
-            else:
-                events.append(event)
+        try:
+            for event in found:
+                if self.state is State.CLOSED:
+                    break  # The peer sent ERROR: whatever follows it is not for us.
+                if isinstance(event, tuple):
+                    self._receive_command(event[1], events)
+                else:
+                    events.append(event)
+        except ProtocolError as exc:
+            exc.events = events  # type: ignore[attr-defined]
+            raise
         return events
 
     def _receive_sealed(self, data: bytes) -> list[ConnectionEvent]:
         """The traffic phase of an encrypting mechanism: wrapped frames, opened a batch at a
         time into whole messages."""
-        found, self._wrapped, plain_commands = self._decoder.feed_messages(data, self._wrapped)
+        try:
+            found, self._wrapped, plain_commands = self._decoder.feed_messages(data, self._wrapped)
+        except ProtocolError as exc:
+            # What arrived whole before the bad bytes is opened and handed on (unless it fails
+            # first: then that is the error).
+            decoded = getattr(exc, "decoded", [])
+            exc.events = self._open(  # type: ignore[attr-defined]
+                decoded, any(type(event) is tuple for event in decoded)
+            )
+            raise
+        return self._open(found, plain_commands)
+
+    def _open(self, found: list[Decoded], plain_commands: bool) -> list[ConnectionEvent]:
+        """The events inside wrapped frames (``feed_messages``'s output)."""
         if plain_commands:
             # A command in plain text (ERROR), or wrapped frames sent with the command flag.
             frames: list[tuple[int, bytes]] = []
@@ -289,53 +339,75 @@ class Connection:
                 else:
                     frames.extend((0, body) for body in event)
             self.only_messages = False
-            events: list[ConnectionEvent] = []
-            self._file(self.mechanism.decode_frames(frames), events, True)
-            return events
-        opened, self._frames, commands = self.mechanism.open_messages(
-            found,  # type: ignore[arg-type]
-            self._frames,
-        )
+            return self._file_sealed(frames)
+        try:
+            opened, self._frames, commands = self.mechanism.open_messages(
+                found,  # type: ignore[arg-type]
+                self._frames,
+            )
+        except ProtocolError as exc:
+            # The messages opened before a box that failed are the peer's, authenticated.
+            exc.events = self._traffic_commands(getattr(exc, "decoded", []))  # type: ignore[attr-defined]
+            raise
         self.only_messages = not commands
         if commands:
             return self._traffic_commands(opened)
         return opened  # type: ignore[return-value]
 
-    def _receive(self, data: bytes) -> list[ConnectionEvent]:
-        self.only_messages = False
+    def _file_sealed(self, frames: list[tuple[int, bytes]]) -> list[ConnectionEvent]:
+        """Wrapped frames unwrapped one at a time, filed as commands handled and messages."""
         events: list[ConnectionEvent] = []
-        if self.state is State.GREETING:
-            data = self._receive_greeting(data)
-            events.extend(self._pending_events)
-            self._pending_events.clear()
-            if self.state is State.GREETING:
-                return events
-        self._file(self._decoder.feed(data), events, False)
+        try:
+            for wrapped in frames:
+                if self.state is State.CLOSED:
+                    break  # The peer sent ERROR: whatever follows it is not for us.
+                (flags, body), *_ = self.mechanism.decode_frames([wrapped])
+                if flags & COMMAND:
+                    self._receive_command(body, events)
+                elif flags & MORE:
+                    self._frames.append(body)
+                elif self._frames:
+                    self._frames.append(body)
+                    events.append(self._frames)
+                    self._frames = []
+                else:
+                    events.append(body)
+        except ProtocolError as exc:
+            exc.events = events  # type: ignore[attr-defined]
+            raise
         return events
 
-    def _file(
-        self, frames: list[tuple[int, bytes]], events: list[ConnectionEvent], opened: bool
-    ) -> None:
-        """File received frames as commands handled and messages in ``events``. Once the
-        handshake is over, frames not yet ``opened`` are unwrapped first (the handshake may
-        end in the middle of a read)."""
-        for flags, body in frames:
-            if self.state is State.CLOSED:
-                break  # The peer sent ERROR: whatever follows it is not for us.
-            if self._encrypting and not opened:
-                (flags, body), *_ = self.mechanism.decode_frames([(flags, body)])
-            if flags & COMMAND:
+    def _receive(self, data: bytes) -> list[ConnectionEvent]:
+        """The greeting and the handshake: frames one at a time, each bounded by
+        HANDSHAKE_FRAME_LIMIT; what follows the handshake in the same bytes goes the traffic
+        phase's way."""
+        self.only_messages = False
+        events: list[ConnectionEvent] = []
+        try:
+            if self.state is State.GREETING:
+                data = self._receive_greeting(data)
+                events.extend(self._pending_events)
+                self._pending_events.clear()
+                if self.state is State.GREETING:
+                    return events
+            decoder = self._decoder
+            decoder.push(data)
+            while self.state is State.HANDSHAKE:
+                frame = decoder.next_frame(HANDSHAKE_FRAME_LIMIT)
+                if frame is None:
+                    return events
+                flags, body = frame
+                if not flags & COMMAND:
+                    raise ProtocolError("message frame received before the handshake completed")
                 self._receive_command(body, events)
-            elif self.state is not State.TRAFFIC:
-                raise ProtocolError("message frame received before the handshake completed")
-            elif flags & MORE:
-                self._frames.append(body)
-            elif self._frames:
-                self._frames.append(body)
-                events.append(self._frames)
-                self._frames = []
-            else:
-                events.append(body)
+            rest = decoder.take_buffered()
+            if rest and self.state is State.TRAFFIC:
+                events += self.receive_data(rest)
+                self.only_messages = False
+            return events
+        except ProtocolError as exc:
+            exc.events = events + getattr(exc, "events", [])  # type: ignore[attr-defined]
+            raise
 
     def _receive_greeting(self, data: bytes) -> bytes:
         needed = GREETING_SIZE - len(self._greeting_buffer)

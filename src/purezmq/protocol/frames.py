@@ -27,8 +27,16 @@ _LONG_SIZE = struct.Struct(">Q")
 #: Above this frame size the decoder slices a completed frame out of its buffer instead of
 #: copying the whole buffer to parse it.
 _WHOLE_COPY_LIMIT = 64 * 1024
-#: The largest body buffer a decoder keeps between large frames.
+#: The most body buffer a decoder keeps between large frames (its chunks, see body_buffer).
 _SPARE_LIMIT = 1024 * 1024
+#: A large frame's body is read into chunks: the first of this size (or the frame's, if smaller),
+#: each next one as large as all the body received before it. What a header claims is never
+#: allocated before its bytes arrive: a peer that announces a terabyte and sends nothing more
+#: costs this much, and at any time a large frame holds at most twice what was received plus
+#: this.
+_FIRST_CHUNK = 256 * 1024
+#: A frame claiming more than this (128 TiB) is refused on its header whatever MAXMSGSIZE says.
+_ABSURD_SIZE = 0x7FFF_FFFF_FFFF
 _SHORT_HEADERS = [bytes((flags, size)) for flags in range(8) for size in range(256)]
 #: The headers of short last frames (no flags): indexed by size, 0 to 255 only.
 _PLAIN_HEADERS = _SHORT_HEADERS[:256]
@@ -133,63 +141,101 @@ def encode_command(name: bytes, data: bytes = b"") -> bytes:
 
 
 class FrameDecoder:
-    """Turns a byte stream into (flags, body) frames, checking sizes before buffering bodies."""
+    """Turns a byte stream into (flags, body) frames, checking sizes before buffering bodies.
+
+    ``max_frame_size`` (MAXMSGSIZE, -1 for none) bounds every frame, commands included, as
+    libzmq's decoder does; the handshake reads its frames one at a time with a bound of its own
+    (``next_frame``). Nothing is allocated on a header's word: the stream buffer grows with the
+    bytes fed, a large frame's body buffer with the bytes read into it (``body_buffer``).
+
+    A ProtocolError raised by ``feed_messages`` carries what that call decoded before the bad
+    bytes as its ``decoded`` attribute (a list, as ``feed_messages`` returns them).
+    """
 
     def __init__(self, max_frame_size: int = -1) -> None:
         self.max_frame_size = max_frame_size
         self._buffer = bytearray()
         self._need = 0
-        # A large frame's body being read straight into a buffer of its own (see body_buffer),
-        # and that buffer, kept for the next large frames (up to _SPARE_LIMIT: one per connection).
-        self._large: memoryview | None = None
-        self._spare = bytearray()
+        # A large frame's body being read straight into buffers of its own (see body_buffer):
+        # the chunks so far (the last one being filled), how much of it the last one holds,
+        # and the frame's flags, size and bytes received. ``_spares``: chunks kept for the next
+        # large frames (up to _SPARE_LIMIT in all: fresh memory costs page faults on first
+        # touch).
+        self._chunks: list[memoryview] = []
+        self._chunk_filled = 0
+        self._spares: list[bytearray] = []
         self._large_flags = 0
+        self._large_size = 0
         self._large_filled = 0
         #: True when body_buffer() may have a buffer to offer (inside a frame of more than
         #: 64 KiB): a reader asks for it only then, saving a call per read otherwise.
         self.large_pending = False
 
     def body_buffer(self) -> memoryview | None:
-        """Where the rest of a large frame's body may be read directly (``recv_into``), or None.
+        """Where the next bytes of a large frame's body may be read directly (``recv_into``),
+        or None.
 
         Inside a frame of 64 KiB or more, the reader can skip the stream buffer: the body is
-        read into a buffer of its own, then copied once into the frame's bytes (instead of
+        read into buffers of its own, then copied once into the frame's bytes (instead of
         three times: out of the read buffer, into the stream buffer, out of it). Call
-        ``body_filled`` with the count read.
+        ``body_filled`` with the count read. The buffer offered may be shorter than the rest
+        of the body: the body's buffers are allocated as its bytes arrive (see _FIRST_CHUNK).
         """
-        if self._large is None:
+        chunks = self._chunks
+        if not chunks:
             buffer = self._buffer
             need = self._need
             if need <= _WHOLE_COPY_LIMIT or len(buffer) >= need or len(buffer) < 9:
                 return None
             # _need counts a whole frame only once its header is in, and the size was checked.
-            size = need - 9
-            spare = self._spare
-            if len(spare) >= size:
-                self._large = memoryview(spare)[:size]
-            else:
-                # Fresh memory costs page faults on first touch: keep it for the next frames.
-                large = bytearray(size)
-                if size <= _SPARE_LIMIT:
-                    self._spare = large
-                self._large = memoryview(large)
-            self._large_filled = len(buffer) - 9
-            self._large[: self._large_filled] = memoryview(buffer)[9:]
+            self._large_size = need - 9
             self._large_flags = buffer[0]
+            self._large_filled = 0
+            with memoryview(buffer) as view:
+                begun = view[9:]
+                chunk = self._new_chunk(len(begun))
+                chunk[: len(begun)] = begun
+                begun.release()
+            self._chunk_filled = self._large_filled = len(buffer) - 9
             buffer.clear()
             self._need = 0
-        return self._large[self._large_filled :]
+        else:
+            chunk = chunks[-1]
+        if self._chunk_filled == len(chunk):
+            chunk = self._new_chunk(0)  # (Never empty: the body is not complete.)
+        return chunk[self._chunk_filled :]
+
+    def _new_chunk(self, least: int) -> memoryview:
+        """The next chunk of the large frame's body (at least ``least`` bytes, for what came
+        with its header): a spare one if there is one large enough, else fresh memory."""
+        received = self._large_filled
+        size = min(self._large_size - received, max(_FIRST_CHUNK, received, least))
+        index = len(self._chunks)
+        spares = self._spares
+        spare = spares[index] if index < len(spares) else None
+        if spare is not None and len(spare) >= size:
+            chunk = memoryview(spare)[:size]
+        else:
+            fresh = bytearray(size)
+            kept = sum(map(len, spares[:index]))
+            if index <= len(spares) and kept + size <= _SPARE_LIMIT:
+                del spares[index:]
+                spares.append(fresh)
+            chunk = memoryview(fresh)
+        self._chunks.append(chunk)
+        self._chunk_filled = 0
+        return chunk
 
     def body_filled(self, count: int) -> tuple[int, bytes] | None:
         """``count`` more bytes were read into ``body_buffer()``: the frame, once complete."""
-        large = self._large
-        assert large is not None
+        chunks = self._chunks
+        assert chunks, "body_filled without a body_buffer"
+        self._chunk_filled += count
         self._large_filled += count
-        if self._large_filled < len(large):
+        if self._large_filled < self._large_size:
             return None
-        body = large.tobytes()
-        large.release()
-        self._large = None
+        body = chunks[0].tobytes() if len(chunks) == 1 else b"".join(chunks)
+        self._chunks = []
         self.large_pending = False
         self._check(self._large_flags, len(body))  # (Its size was checked with its header.)
         return self._large_flags, body
@@ -210,37 +256,58 @@ class FrameDecoder:
         """
         if type(data) is not bytes:
             data = bytes(data)
-        if self._large is not None:
+        if self._chunks:
             raise RuntimeError("fed bytes while a large frame's body is read directly")
         events: list[Decoded] = []
-        buffer = self._buffer
-        if not buffer:
-            partial, commands = self._parse(data, 0, events, partial)
-            return events, partial, commands
-        need = self._need or self._frame_end(bytes(buffer) + data[:9])
-        if not need or len(buffer) + len(data) < need or need > _WHOLE_COPY_LIMIT:
-            buffer += data
-            if len(buffer) < self._need:
-                return events, partial, False  # Still inside one large frame: nothing to parse.
-            if self._need > _WHOLE_COPY_LIMIT:
-                # A large frame is complete: cut it out of the buffer rather than copy it all.
-                found = self._messages(self.feed(b""), partial)
-                self._need = self._frame_end(buffer)
-                self.large_pending = self._need > _WHOLE_COPY_LIMIT
-                return found
-            source = bytes(buffer)
+        try:
+            buffer = self._buffer
+            if not buffer:
+                partial, commands = self._parse(data, 0, events, partial)
+                return events, partial, commands
+            need = self._need or self._frame_end(bytes(buffer) + data[:9])
+            if not need or len(buffer) + len(data) < need or need > _WHOLE_COPY_LIMIT:
+                buffer += data
+                if len(buffer) < self._need:
+                    return events, partial, False  # Inside one large frame: nothing to parse.
+                if self._need > _WHOLE_COPY_LIMIT:
+                    # A large frame is complete: cut it out of the buffer rather than copy it all.
+                    return self._large_frame(events, partial)
+                source = bytes(buffer)
+                buffer.clear()
+                partial, commands = self._parse(source, 0, events, partial)
+                return events, partial, commands
+            # The frame begun in the last read ends in this one: complete it on its own, then
+            # parse this read where it starts (joining the whole read to the buffer would copy
+            # it twice).
+            take = need - len(buffer)
+            buffer += memoryview(data)[:take]
+            head = bytes(buffer)
             buffer.clear()
-            partial, commands = self._parse(source, 0, events, partial)
-            return events, partial, commands
-        # The frame begun in the last read ends in this one: complete it on its own, then parse
-        # this read where it starts (joining the whole read to the buffer would copy it twice).
-        take = need - len(buffer)
-        buffer += memoryview(data)[:take]
-        head = bytes(buffer)
-        buffer.clear()
+            self._need = 0
+            partial, commands = self._parse(head, 0, events, partial)
+            partial, more_commands = self._parse(data, take, events, partial)
+            return events, partial, commands or more_commands
+        except ProtocolError as exc:
+            exc.decoded = events  # type: ignore[attr-defined]
+            raise
+
+    def _large_frame(
+        self, events: list[Decoded], partial: list[bytes]
+    ) -> tuple[list[Decoded], list[bytes], bool]:
+        """The buffer begins with a whole large frame (long header): file it, parse the rest."""
+        buffer = self._buffer
+        need = self._need
+        flags = buffer[0]
+        self._check(flags, need - 9)
+        with memoryview(buffer) as view:
+            body = view[9:need].tobytes()
+        del buffer[:need]
         self._need = 0
-        partial, commands = self._parse(head, 0, events, partial)
-        partial, more_commands = self._parse(data, take, events, partial)
+        partial = self.group(flags, body, partial, events.append)
+        commands = bool(flags & COMMAND)
+        rest = bytes(buffer)
+        buffer.clear()
+        partial, more_commands = self._parse(rest, 0, events, partial)
         return events, partial, commands or more_commands
 
     def _parse(
@@ -256,7 +323,7 @@ class FrameDecoder:
         add = events.append
         commands = False
         end = len(source)
-        limit = self.max_frame_size if self.max_frame_size >= 0 else 0x7FFF_FFFF_FFFF
+        limit = self.max_frame_size if self.max_frame_size >= 0 else _ABSURD_SIZE
         unpack = _LONG_SIZE.unpack_from
         # Flags below this mark a short data frame, the common case, handled in a tight branch
         # (none when MAXMSGSIZE is under 255: then every frame's size is checked).
@@ -306,16 +373,6 @@ class FrameDecoder:
         return partial, commands
 
     @staticmethod
-    def _messages(
-        frames: list[tuple[int, bytes]], partial: list[bytes]
-    ) -> tuple[list[Decoded], list[bytes], bool]:
-        """``feed``'s frames grouped as ``feed_messages`` returns them."""
-        events: list[Decoded] = []
-        for flags, body in frames:
-            partial = FrameDecoder.group(flags, body, partial, events.append)
-        return events, partial, any(flags & COMMAND for flags, _ in frames)
-
-    @staticmethod
     def group(
         flags: int, body: bytes, partial: list[bytes], add: Callable[[Any], None]
     ) -> list[bytes]:
@@ -344,23 +401,71 @@ class FrameDecoder:
             return 2 + buffer[1]
         return 0
 
-    def _check(self, flags: int, size: int) -> None:
+    def _check(self, flags: int, size: int, limit: int | None = None) -> None:
+        """Refuse a frame on its header: bad flags, or a size over ``limit`` (by default
+        MAXMSGSIZE, which bounds command frames as well as message frames, as in libzmq)."""
         if flags & ~_KNOWN_FLAGS:
             raise ProtocolError(f"invalid frame flags {flags:#04x}")
         if flags & COMMAND and flags & MORE:
             raise ProtocolError("a command frame cannot have the MORE flag")
-        if self.max_frame_size >= 0 and size > self.max_frame_size and not flags & COMMAND:
-            raise ProtocolError(f"frame of {size} bytes exceeds MAXMSGSIZE ({self.max_frame_size})")
-        if size > 0x7FFF_FFFF_FFFF:
+        if limit is None:
+            limit = self.max_frame_size
+            if 0 <= limit < size:
+                kind = "command frame" if flags & COMMAND else "frame"
+                raise ProtocolError(f"{kind} of {size} bytes exceeds MAXMSGSIZE ({limit})")
+        elif size > limit:
+            raise ProtocolError(f"frame of {size} bytes exceeds the limit here ({limit})")
+        if size > _ABSURD_SIZE:
             raise ProtocolError(f"absurd frame size {size}")
 
+    def push(self, data: bytes) -> None:
+        """Add bytes to the stream buffer, for ``next_frame`` (the handshake's way)."""
+        self._buffer += data
+
+    def take_buffered(self) -> bytes:
+        """The bytes buffered and not yet decoded, taken out of the decoder."""
+        rest = bytes(self._buffer)
+        self._buffer.clear()
+        self._need = 0
+        self.large_pending = False
+        return rest
+
+    def next_frame(self, limit: int) -> tuple[int, bytes] | None:
+        """The first frame in the buffer, cut out of it, or None until it has all arrived: the
+        handshake's way, a frame at a time (the phase may end after any one of them). A frame
+        over ``limit`` bytes is refused on its header, before its body is buffered."""
+        buffer = self._buffer
+        have = len(buffer)
+        if have < 2:
+            return None
+        flags = buffer[0]
+        if flags & ~_KNOWN_FLAGS:
+            raise ProtocolError(f"invalid frame flags {flags:#04x}")
+        if flags & LONG:
+            if have < 9:
+                return None
+            (size,) = _LONG_SIZE.unpack_from(buffer, 1)
+            start = 9
+        else:
+            size = buffer[1]
+            start = 2
+        self._check(flags, size, limit)
+        end = start + size
+        if have < end:
+            return None
+        with memoryview(buffer) as view:
+            body = view[start:end].tobytes()
+        del buffer[:end]
+        return flags, body
+
     def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        """Every whole frame buffered so far, as ``(flags, body)`` (the simple way, for tests and
+        tools: the connection uses ``feed_messages`` and ``next_frame``)."""
         buffer = self._buffer
         buffer += data
         frames: list[tuple[int, bytes]] = []
         pos = 0
         end = len(buffer)
-        limit = self.max_frame_size
         view = memoryview(buffer)
         try:
             while end - pos >= 2:
@@ -375,12 +480,7 @@ class FrameDecoder:
                 else:
                     size = buffer[pos + 1]
                     start = pos + 2
-                if flags & COMMAND and flags & MORE:
-                    raise ProtocolError("a command frame cannot have the MORE flag")
-                if limit >= 0 and size > limit and not flags & COMMAND:
-                    raise ProtocolError(f"frame of {size} bytes exceeds MAXMSGSIZE ({limit})")
-                if size > 0x7FFF_FFFF_FFFF:
-                    raise ProtocolError(f"absurd frame size {size}")
+                self._check(flags, size)
                 if end - start < size:
                     break
                 frames.append((flags, view[start : start + size].tobytes()))

@@ -101,12 +101,17 @@ class Mechanism:
         """The messages inside wrapped data frames (the bodies of ``wrapped``, in order), as
         ``FrameDecoder.feed_messages`` gives them: whole messages, commands as ``(flags,
         body)``, the message still incomplete (``partial`` continued), whether there were
-        commands."""
+        commands. A ProtocolError carries the messages opened before the fault as its
+        ``decoded``."""
         events: list[Decoded] = []
-        for group in wrapped:
-            for body in (group,) if isinstance(group, bytes) else group:
-                flags, frame = self.decode(body)
-                partial = FrameDecoder.group(flags, frame, partial, events.append)
+        try:
+            for group in wrapped:
+                for body in (group,) if isinstance(group, bytes) else group:
+                    flags, frame = self.decode(body)
+                    partial = FrameDecoder.group(flags, frame, partial, events.append)
+        except ProtocolError as exc:
+            exc.decoded = events  # type: ignore[attr-defined]
+            raise
         return events, partial, any(type(event) is tuple for event in events)
 
     def decode_frames(self, frames: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:

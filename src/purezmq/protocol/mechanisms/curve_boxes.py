@@ -159,7 +159,8 @@ class BatchBoxes:
         ``FrameDecoder.feed_messages`` gives them: whole messages (``Received``), commands
         as ``(flags, body)``, the message still incomplete (``partial`` continued), whether
         there were commands; and the last counter seen. Raises ProtocolError for anything that
-        is not an authentic MESSAGE with a nonce above the last one."""
+        is not an authentic MESSAGE with a nonce above the last one, with the messages opened
+        before it as its ``decoded``."""
         events: list[Decoded] = []
         add = events.append
         commands = False
@@ -167,35 +168,39 @@ class BatchBoxes:
         nonce, nonce_pointer = self._in_nonce, self._in_nonce_pointer
         plain, plain_bytes = self._plain, self._plain_bytes
         unpack_from, pack_into = _COUNTER.unpack_from, _COUNTER.pack_into
-        for group in wrapped:
-            for body in (group,) if isinstance(group, bytes) else group:
-                if len(body) < _OVERHEAD or not body.startswith(MESSAGE_PREFIX):
-                    raise ProtocolError("CURVE: malformed MESSAGE")
-                (value,) = unpack_from(body, 8)
-                if value <= counter:
-                    raise ProtocolError("CURVE: replayed or out-of-order nonce")
-                counter = value
-                pack_into(nonce, 16, value)
-                size = len(body) - 32  # The flags octet and the frame's body.
-                if size > len(plain_bytes):
-                    plain, plain_bytes = self._plain_buffer(size)
-                if unseal(plain, body[16:], size + 16, nonce_pointer, key) != 0:
-                    raise ProtocolError("CURVE: MESSAGE failed authentication")
-                inner = plain[0]
-                if not inner:
-                    if partial:
+        try:
+            for group in wrapped:
+                for body in (group,) if isinstance(group, bytes) else group:
+                    if len(body) < _OVERHEAD or not body.startswith(MESSAGE_PREFIX):
+                        raise ProtocolError("CURVE: malformed MESSAGE")
+                    (value,) = unpack_from(body, 8)
+                    if value <= counter:
+                        raise ProtocolError("CURVE: replayed or out-of-order nonce")
+                    counter = value
+                    pack_into(nonce, 16, value)
+                    size = len(body) - 32  # The flags octet and the frame's body.
+                    if size > len(plain_bytes):
+                        plain, plain_bytes = self._plain_buffer(size)
+                    if unseal(plain, body[16:], size + 16, nonce_pointer, key) != 0:
+                        raise ProtocolError("CURVE: MESSAGE failed authentication")
+                    inner = plain[0]
+                    if not inner:
+                        if partial:
+                            partial.append(plain_bytes[1:size])
+                            add(partial)
+                            partial = []
+                        else:
+                            add(plain_bytes[1:size])
+                    elif inner == INNER_MORE:
                         partial.append(plain_bytes[1:size])
-                        add(partial)
-                        partial = []
+                    elif inner <= 3:
+                        add((OUTER_FLAGS[inner], plain_bytes[1:size]))
+                        commands = True
                     else:
-                        add(plain_bytes[1:size])
-                elif inner == INNER_MORE:
-                    partial.append(plain_bytes[1:size])
-                elif inner <= 3:
-                    add((OUTER_FLAGS[inner], plain_bytes[1:size]))
-                    commands = True
-                else:
-                    raise ProtocolError("CURVE: reserved MESSAGE flags set")
+                        raise ProtocolError("CURVE: reserved MESSAGE flags set")
+        except ProtocolError as exc:
+            exc.decoded = events  # type: ignore[attr-defined]
+            raise
         return events, partial, commands, counter
 
     def _plain_buffer(self, size: int) -> tuple[Any, Any]:
