@@ -18,20 +18,47 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from ..transport.selector import report_fault
+
 log = logging.getLogger("purezmq")
+
+#: The heap of timers is rebuilt without its cancelled ones once they are this many, and the
+#: majority (cancelled handshake timers of short connections would otherwise pile up).
+_CANCELLED_PURGE = 256
+
+
+def _nothing(*args: Any) -> None:
+    pass
 
 
 class TimerHandle:
-    __slots__ = ("when", "callback", "args", "cancelled")
+    __slots__ = ("when", "callback", "args", "cancelled", "_owner")
 
-    def __init__(self, when: float, callback: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    def __init__(
+        self,
+        when: float,
+        callback: Callable[..., Any],
+        args: tuple[Any, ...],
+        owner: IOThread | None = None,
+    ) -> None:
         self.when = when
         self.callback = callback
         self.args = args
         self.cancelled = False
+        self._owner = owner
 
     def cancel(self) -> None:
-        self.cancelled = True
+        """Never run it; and let go of what it would have run at once: a cancelled timer waits
+        in the heap until its time (a handshake timer: 30 s), and must not keep a closed
+        socket, its session and its buffers alive that long."""
+        if self.cancelled:
+            return
+        self.cancelled = True  # (First: the loop looks at it last, see _run_timers.)
+        self.callback = _nothing
+        self.args = ()
+        owner, self._owner = self._owner, None
+        if owner is not None:
+            owner.timer_cancelled()
 
 
 _EPOLL_READ = (
@@ -111,6 +138,7 @@ class IOThread:
         self._calls: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
         self._wake_pending = False
         self._timers: list[tuple[float, int, TimerHandle]] = []
+        self._cancelled = 0
         self._sequence = itertools.count()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -139,7 +167,7 @@ class IOThread:
         return callback
 
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> TimerHandle:
-        handle = TimerHandle(time.monotonic() + delay, callback, args)
+        handle = TimerHandle(time.monotonic() + delay, callback, args, self)
         if self.in_thread():
             heapq.heappush(self._timers, (handle.when, next(self._sequence), handle))
         else:
@@ -147,7 +175,19 @@ class IOThread:
         return handle
 
     def _push_timer(self, handle: TimerHandle) -> None:
-        heapq.heappush(self._timers, (handle.when, next(self._sequence), handle))
+        if not handle.cancelled:
+            heapq.heappush(self._timers, (handle.when, next(self._sequence), handle))
+
+    def timer_cancelled(self) -> None:
+        """A timer was cancelled (from any thread: the count is only a hint)."""
+        self._cancelled += 1
+
+    def _purge_timers(self) -> None:
+        """In the loop: drop the cancelled timers from the heap."""
+        self._cancelled = 0
+        timers = [entry for entry in self._timers if not entry[2].cancelled]
+        heapq.heapify(timers)
+        self._timers[:] = timers
 
     def add_reader(self, fd: Any, callback: Callable[[], None]) -> None:
         self._update(fd, 0, callback)
@@ -205,6 +245,20 @@ class IOThread:
             pass
 
     def _run(self) -> None:
+        while True:
+            try:
+                self._loop()
+                break
+            except Exception as exc:
+                # The loop's own bookkeeping failed (memory ran out between two callbacks):
+                # every socket of the context depends on this thread, so it carries on.
+                report_fault("the purezmq I/O loop", exc)
+                time.sleep(0.001)
+        self._poller.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _loop(self) -> None:
         calls = self._calls
         timers = self._timers
         poll = self._poller.poll
@@ -227,26 +281,43 @@ class IOThread:
                         current = registered.get(fd)
                         if current is not None and current[1] is callbacks[1]:
                             callbacks[1]()
-                except Exception:
-                    log.exception("purezmq I/O callback failed")
+                except Exception as exc:
+                    self._callback_failed(fd, callbacks, exc)
             self._wake_pending = False
             for _ in range(len(calls)):
                 callback, args = calls.popleft()
                 try:
                     callback(*args)
-                except Exception:
-                    log.exception("purezmq I/O call failed")
+                except Exception as exc:
+                    report_fault("a purezmq I/O call", exc)
+            if self._cancelled > _CANCELLED_PURGE and self._cancelled * 2 > len(timers):
+                self._purge_timers()
             now = time.monotonic()
             while timers and timers[0][0] <= now:
                 handle = heapq.heappop(timers)[2]
-                if not handle.cancelled:
-                    try:
-                        handle.callback(*handle.args)
-                    except Exception:
-                        log.exception("purezmq timer failed")
-        self._poller.close()
-        self._wake_r.close()
-        self._wake_w.close()
+                callback, args = handle.callback, handle.args
+                if handle.cancelled:  # (Looked at last: cancel() sets it first.)
+                    continue
+                handle._owner = None
+                try:
+                    callback(*args)
+                except Exception as exc:
+                    report_fault("a purezmq timer", exc)
+
+    def _callback_failed(self, fd: int, callbacks: tuple[Any, Any], exc: Exception) -> None:
+        """A reader or writer raised (the transports and listeners catch their own failures:
+        this is the last line). Stop watching the descriptor if it is still watched with the
+        same callbacks: a descriptor left readable would fail again at every turn of the
+        loop, forever."""
+        report_fault("a purezmq I/O callback", exc)
+        try:
+            with self._registry_lock:
+                if self._registered.get(fd) == callbacks:
+                    self._update_locked(fd, 0, None)
+                    self._update_locked(fd, 1, None)
+                    log.error("purezmq: stopped watching descriptor %d after that failure", fd)
+        except Exception:
+            pass
 
 
 class LockedLoop:

@@ -8,12 +8,14 @@ security code reach the context's services only through it (never through the AP
 from __future__ import annotations
 
 import atexit
+import errno
 import os
 import threading
 import time
 import weakref
 from typing import Any, Protocol
 
+from ..error import ZMQError
 from ..options import Options
 from ..transport.inproc import InprocRegistry
 from .heap import settle_allocator
@@ -30,6 +32,8 @@ class RegisteredSocket(Protocol):
     linger_in_term: bool
 
     def context_terminated(self) -> None: ...
+
+    def process_forked(self) -> None: ...
 
     def close(self, linger_ms: int | None = None) -> None: ...
 
@@ -54,7 +58,12 @@ def _flush_all_at_exit() -> None:
 
 
 def _forget_parent_runtimes() -> None:
-    # A child of fork() has the parent's runtimes but not their threads: nothing to flush.
+    # A child of fork() has the parent's runtimes but not their threads: nothing to flush, and
+    # nothing its sockets send would ever go out (libzmq's do the same, silently).
+    for runtime in list(_running):
+        runtime.inherited = True
+        for sock in runtime.sockets():
+            sock.process_forked()
     _running.clear()
 
 
@@ -75,6 +84,8 @@ class Runtime:
         self.socket_defaults = Options()
         #: The process this runtime's I/O thread runs in (a forked child has none).
         self.pid = os.getpid()
+        #: This is a forked child's copy of a runtime whose I/O thread ran in the parent.
+        self.inherited = False
 
     def io_thread(self) -> IOThread:
         """The I/O thread, started at first use."""
@@ -91,6 +102,14 @@ class Runtime:
     def started(self) -> bool:
         """Whether the I/O thread runs (there is something to stop)."""
         return self._io is not None
+
+    def inherited_error(self) -> ZMQError:
+        return ZMQError(
+            errno.EFAULT,
+            f"this socket's Context belongs to process {self.pid}, the parent of this fork(): "
+            "its I/O thread does not run here, so nothing would be sent or received; create a "
+            "new Context in the child (Context.instance() does)",
+        )
 
     def may_wait(self) -> bool:
         """Whether term() may wait for this runtime's sessions from here: not once the program

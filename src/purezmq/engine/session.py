@@ -16,7 +16,8 @@ from ..protocol import Connection, HandshakeComplete, PeerError, ProtocolError, 
 from ..protocol.mechanisms import AuthRequest, HandshakeRefused
 from ..routing.pipe import Peer, Pipe, Queued
 from ..routing.sockets import HICCUP
-from ..transport.selector import CLOSE_WAIT
+from ..transport.selector import CLOSE_WAIT, report_fault
+from .heartbeat import Heartbeat
 from .ports import SocketPort
 from .security import authenticate, mechanism_for
 
@@ -27,6 +28,9 @@ _SUBSCRIBERS = ("SUB", "XSUB")
 _BATCH = 512
 #: The longest the socket's thread waits for the I/O thread to let go of the socket's lock.
 _LOCK_WAIT = 0.1
+#: How long a connection dropped for a fault of its peer's waits for the peer to read what was
+#: said last (an ERROR command) and close its side, before it is cut.
+FAILED_CLOSE_WAIT = 1.0
 
 
 class StreamEngine:
@@ -57,6 +61,10 @@ class StreamEngine:
         self._reading_paused = False
         self._handshake_ivl = handshake_ivl
         self._handshake_timer: Any = None
+        self._close_timer: Any = None
+        self._heartbeat: Heartbeat | None = None
+        #: Reads that brought bytes (the heartbeat's sign of life).
+        self.reads = 0
         #: Whether the socket's own thread may drive this engine (the threaded engine's
         #: transports; an asyncio loop runs everything in one thread anyway).
         self.direct = False
@@ -73,38 +81,75 @@ class StreamEngine:
                 self._handshake_ivl, self._handshake_timed_out
             )
 
+    # Whatever the peer sends, the worst it can do is have its own connection dropped: nothing
+    # raised here may reach the I/O thread's loop or, on the fast paths, the application.
+
     def data_received(self, data: bytes) -> None:
         if self._draining:
             return
+        self.reads += 1
         connection = self.connection
         try:
             events = connection.receive_data(data)
+            self.large_pending = connection.large_pending
+            if connection.only_messages:
+                if events:
+                    self.deliver(events)  # type: ignore[arg-type]
+                return
+            self._handle(events)
         except ProtocolError as exc:
             self._receive_failed(exc)
-            return
-        self.large_pending = connection.large_pending
-        if connection.only_messages:
-            if events:
-                self.deliver(events)  # type: ignore[arg-type]
-            return
-        self._handle(events)
+        except Exception as exc:
+            self._broke("receiving", exc)
 
     def body_buffer(self) -> memoryview | None:
         """For the transport: where to read the next bytes directly (a large frame's body).
         (Not asyncio's get_buffer: uvloop would take this for a BufferedProtocol.)"""
-        return None if self._draining else self.connection.receive_buffer()
+        if self._draining:
+            return None
+        try:
+            return self.connection.receive_buffer()
+        except Exception as exc:  # MemoryError: the peer announced a frame we cannot hold.
+            self._broke("receiving", exc)
+            return None
 
     def body_received(self, count: int) -> None:
+        self.reads += 1
         connection = self.connection
         try:
             events = connection.received_into(count)
+            self.large_pending = connection.large_pending
+            self._handle(events)  # (Once per large frame: the general way is fine.)
         except ProtocolError as exc:
             self._receive_failed(exc)
-            return
-        self.large_pending = connection.large_pending
-        self._handle(events)  # (Once per large frame: the general way is fine.)
+        except Exception as exc:
+            self._broke("receiving", exc)
+
+    def _broke(self, doing: str, exc: Exception) -> None:
+        """Something other than a protocol error failed while serving this connection: memory
+        ran out (a peer announced a frame too large to hold), or a bug. Only this connection
+        is dropped; a bug is logged once per kind with its traceback."""
+        if isinstance(exc, MemoryError):
+            reason = f"out of memory {doing}" + (f" ({exc})" if str(exc) else "")
+        else:
+            report_fault(f"purezmq {doing} ({self.session.socket_type})", exc)
+            reason = f"internal error {doing}: {type(exc).__name__}: {exc}"
+        try:
+            self.fail(f"{self.session.describe()}: {reason}")
+        except Exception as again:
+            report_fault("dropping a connection", again)
+            self.abort()
 
     def _receive_failed(self, exc: ProtocolError) -> None:
+        # What the same read brought before the bad bytes is delivered first, as libzmq, which
+        # decodes message by message, would have (a protocol layer that says what it decoded
+        # before failing puts it in the exception's ``events``).
+        before = getattr(exc, "events", None)
+        if before:
+            try:
+                self._handle(before, flush=False)
+            except Exception as again:
+                report_fault("purezmq delivering before a protocol error", again)
         if isinstance(exc, HandshakeRefused):
             if not exc.tell_peer:
                 # The peer sent ERROR during the handshake: RFC 37 says not to come back with
@@ -124,9 +169,15 @@ class StreamEngine:
         except ProtocolError:
             self.fail(f"{self.session.describe()} refused by authentication: {status!r} {text}")
             return
-        self._handle(events)
+        except Exception as exc:
+            self._broke("authenticating", exc)
+            return
+        try:
+            self._handle(events)
+        except Exception as exc:
+            self._broke("completing the handshake", exc)
 
-    def _handle(self, events: list[Any]) -> None:
+    def _handle(self, events: list[Any], flush: bool = True) -> None:
         inbound: list[Queued] = []
         for event in events:
             if type(event) is bytes or type(event) is list:
@@ -136,6 +187,8 @@ class StreamEngine:
             elif isinstance(event, HandshakeComplete):
                 self._handshake_done(event)
             elif isinstance(event, PeerError):
+                if inbound:
+                    self.deliver(inbound)
                 self.fail(f"peer {self.session.describe()} sent ERROR: {event.reason}")
                 return
             elif isinstance(event, AuthRequest):
@@ -144,7 +197,8 @@ class StreamEngine:
                 authenticate(self.session.socket, event, host, self.auth_reply)
         if inbound:
             self.deliver(inbound)
-        self._flush()
+        if flush:
+            self._flush()
 
     def eof_received(self) -> bool:
         return False
@@ -160,9 +214,17 @@ class StreamEngine:
             )
         self.closed = True
         self.ready = False
-        if self._handshake_timer is not None:
-            self._handshake_timer.cancel()
+        self._cancel_timers()
         self.session.engine_lost(self)
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._handshake_timer, self._close_timer):
+            if timer is not None:
+                timer.cancel()
+        self._handshake_timer = self._close_timer = None
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            self._heartbeat = None
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -178,7 +240,21 @@ class StreamEngine:
             self._handshake_timer.cancel()
             self._handshake_timer = None
         self.ready = True
+        options = self.session.socket.options
+        if Heartbeat.wanted(options):
+            self._heartbeat = Heartbeat(self, self.session.loop, options)
+            self._heartbeat.start()
         self.session.handshake_complete(self, event)
+
+    def send_ping(self, ttl_deciseconds: int) -> None:
+        self.connection.send_ping(ttl_deciseconds)
+        self._flush()
+
+    def peer_silent(self, silent_ms: int) -> None:
+        """Nothing came from the peer for ``silent_ms`` after a PING: it is gone (HEARTBEAT_*).
+        No goodbye can reach it: cut the connection (a connecter reconnects)."""
+        log.info("purezmq: %s sent nothing for %d ms: dropped", self.session.describe(), silent_ms)
+        self.abort()
 
     def _handshake_timed_out(self) -> None:
         if not self.ready and not self.closed:
@@ -218,17 +294,24 @@ class StreamEngine:
             self.transport.resume_reading()
 
     def send(self, messages: list[Queued]) -> None:
+        """Encode and write ``messages`` (dropped when the connection is failing: its peer is
+        being dropped, as libzmq drops what is queued for a peer it disconnects)."""
         connection = self.connection
-        if self._subscriber:  # (SUB and XSUB send lists: they do not send_bodies.)
-            for message in messages:
-                if isinstance(message, bytes):
-                    message = [message]
-                if len(message) == 1 and message[0][:1] in (b"\x00", b"\x01"):
-                    connection.send_subscription(message[0][1:], message[0][:1] == b"\x01")
-                else:
-                    connection.send_message(message)
-        else:
-            connection.send_messages(messages)
+        try:
+            if self._subscriber:  # (SUB and XSUB send lists: they do not send_bodies.)
+                for message in messages:
+                    if isinstance(message, bytes):
+                        message = [message]
+                    if len(message) == 1 and message[0][:1] in (b"\x00", b"\x01"):
+                        connection.send_subscription(message[0][1:], message[0][:1] == b"\x01")
+                    else:
+                        connection.send_message(message)
+            else:
+                connection.send_messages(messages)
+        except Exception as exc:
+            if not self.failed:
+                self._broke("sending", exc)
+            return
         self._flush()
 
     def _flush(self) -> None:
@@ -243,10 +326,23 @@ class StreamEngine:
         return self.transport is None or not self.transport.get_write_buffer_size()
 
     def fail(self, reason: str) -> None:
+        """Drop this connection for what its peer did: it is not used any more (no message is
+        sent or delivered through it), what is still to be written (an ERROR command) gets
+        FAILED_CLOSE_WAIT to reach the peer, then the connection is cut."""
+        if self.failed or self.closed:
+            return
         self.failed = True
+        self.ready = False  # (The fast paths of the socket's own thread look at this.)
         log.warning("purezmq: dropping connection: %s", reason)
-        self._flush()  # An ERROR command may be waiting.
+        try:
+            self._flush()  # An ERROR command may be waiting.
+        except Exception as exc:
+            report_fault("purezmq flushing a failed connection", exc)
         self.close()
+        self._draining = True  # Whatever the peer sends now is ignored.
+        if not self.closed and self.transport is not None:
+            self._cancel_timers()
+            self._close_timer = self.session.loop.call_later(FAILED_CLOSE_WAIT, self.abort)
 
     def close(self) -> None:
         """Close gracefully: everything written reaches the peer before the connection ends."""
@@ -261,7 +357,7 @@ class StreamEngine:
         self._draining = True
         transport.write_eof()
         transport.resume_reading()
-        self.session.loop.call_later(CLOSE_WAIT, self.abort)
+        self._close_timer = self.session.loop.call_later(CLOSE_WAIT, self.abort)
 
     def abort(self) -> None:
         if self.transport is not None and not self.closed:
@@ -357,10 +453,20 @@ class Session:
         socket.working_here = True  # Only while holding the lock (see SocketPort).
         try:
             work()
+        except Exception as exc:
+            # Never into the application's send or receive: the connection is dropped instead.
+            self._work_failed(engine, exc)
         finally:
             socket.working_here = working
             lock.release()
         return True
+
+    def _work_failed(self, engine: StreamEngine, exc: Exception) -> None:
+        report_fault("purezmq I/O in the socket's own thread", exc)
+        try:
+            engine.fail(f"{self.describe()}: internal error: {type(exc).__name__}: {exc}")
+        except Exception:
+            engine.abort()
 
     # I/O thread ------------------------------------------------------------------------------
 

@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
+
+from ..error import ZMQError
+
+
+class ThreadMisuseError(ZMQError):
+    """A socket was used by a second thread while a first one was blocked in it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            errno.EFAULT,
+            "this socket is already in use by another thread, blocked in a call on it: ZeroMQ "
+            "sockets are not thread-safe; give each thread its own socket (inproc connects "
+            "them cheaply)",
+        )
 
 
 class Signaler:
@@ -76,6 +91,8 @@ class Signaler:
     def wait(self, timeout: float | None) -> bool:
         sleeper = self._sleeper
         sleeper.append(True)
+        if len(sleeper) > 1:
+            self._second_sleeper()
         if self._set:  # Set before the token was seen: take it back, unless a setter did.
             try:
                 sleeper.pop()
@@ -90,6 +107,17 @@ class Signaler:
             self._gate.acquire()  # set() took it just as we timed out: close the gate again.
             return True
         return self._set
+
+    def _second_sleeper(self) -> None:
+        """Another thread already sleeps here: the socket is used by two threads at once, which
+        ZeroMQ forbids (libzmq aborts or corrupts its state). One wake-up would wake only one
+        of them and leave the other asleep for good: refuse this call instead, with a clear
+        error, before it has done anything."""
+        try:
+            self._sleeper.pop()
+        except IndexError:
+            self._gate.acquire()  # (A setter took our token and opens the gate: close it.)
+        raise ThreadMisuseError()
 
     def fileno(self) -> int:
         with self._mutex:

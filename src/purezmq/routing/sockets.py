@@ -351,6 +351,8 @@ class Rep(_FairQueued):
                 split = message.index(b"") + 1
             except ValueError:
                 continue  # No delimiter: not a request, dropped as libzmq does.
+            if split == len(message):
+                continue  # Nothing after the delimiter: no request either (libzmq drops it).
             self._envelope = message[:split]
             self._reply_peer = peer
             return message[split:], peer

@@ -11,6 +11,7 @@ import logging
 import socket
 from typing import Any
 
+from ..constants import SocketOption as Opt
 from ..options import Options
 from . import address as addr
 from .stream import (
@@ -121,9 +122,15 @@ class AsyncConnecter(ReconnectingConnecter):
                 if self.source:
                     host, _, port = self.source.rpartition(":")
                     local = (host.strip("[]") or "0.0.0.0", int(port or 0))
-                await self.loop.create_connection(
+                connecting = self.loop.create_connection(
                     factory, self.host, self.port, family=family, local_addr=local
                 )
+                timeout_ms = options.int(Opt.CONNECT_TIMEOUT)
+                if timeout_ms > 0:
+                    # (Cancelled at the deadline: the loop closes the socket it was connecting.)
+                    await asyncio.wait_for(connecting, timeout_ms / 1000)
+                else:
+                    await connecting
         except asyncio.CancelledError:
             if not self.stopped and self.session.closing:
                 # Not stop(): the loop is ending (asyncio.run cancels every task it has). What
@@ -132,8 +139,8 @@ class AsyncConnecter(ReconnectingConnecter):
                 # cancel.
                 self._attempt()
             raise
-        except (OSError, ValueError, UnicodeError) as exc:
-            log.debug("purezmq: connecting to %s failed: %s", self.endpoint, exc)
+        except (OSError, ValueError, UnicodeError, asyncio.TimeoutError) as exc:
+            log.debug("purezmq: connecting to %s failed: %r", self.endpoint, exc)
             self._retry()
             return
         self._connected_ok()

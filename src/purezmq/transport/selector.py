@@ -7,11 +7,14 @@ only by the few calls in ``SelectorLoop``; it must not reach into engines or soc
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
+
+log = logging.getLogger("purezmq")
 
 READ_SIZE = 256 * 1024
 #: How long a graceful close waits for the peer to close its side after ours.
@@ -21,6 +24,36 @@ WRITE_HIGH_WATER = 256 * 1024
 _IOV_MAX = 512
 
 _thread_buffers = threading.local()
+
+#: Kinds of unexpected failure already logged with a traceback, and how often each occurred.
+_faults_seen: dict[tuple[str, str, str, int], int] = {}
+_FAULT_KINDS_MAX = 1000
+
+
+def report_fault(where: str, exc: BaseException) -> None:
+    """Log an unexpected exception (a bug, or memory running out) once per kind -- where it
+    was caught, its type, and the line that raised it -- with its traceback; later ones of the
+    same kind at debug level only: a fault that repeats for every connection or every loop turn
+    must not flood the log (nor, out of memory, fail again while formatting tracebacks)."""
+    try:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        origin = ("", 0) if tb is None else (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        key = (where, type(exc).__name__, *origin)
+        count = _faults_seen.get(key, 0)
+        if count or len(_faults_seen) >= _FAULT_KINDS_MAX:
+            _faults_seen[key] = count + 1
+            log.debug("purezmq: %s failed again: %r", where, exc)
+            return
+        _faults_seen[key] = 1
+        log.error(
+            "purezmq: %s failed (further failures of this kind are logged at debug level)",
+            where,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+    except Exception:  # (Out of memory even for this: nothing more to do.)
+        pass
 
 
 class SelectorLoop(Protocol):
@@ -144,33 +177,47 @@ class SelectorTransport:
         return self._sock.fileno()
 
     def _on_readable(self) -> None:
-        # Inside a large frame the protocol offers the frame's own buffer: no copy on the way.
-        protocol = self._protocol
-        direct = protocol.body_buffer() if protocol.large_pending else None
-        if direct is not None:
-            view = direct
-        else:
-            try:
-                view = _thread_buffers.view
-            except AttributeError:
-                # One buffer per reading thread (the I/O thread, a socket's own thread),
-                # reused: a fresh 256 KiB bytes object per read costs mmap/munmap calls, one
-                # per connection would cost 256 KiB each.
-                view = _thread_buffers.view = memoryview(bytearray(READ_SIZE))
+        # (Called by the I/O thread, or by the socket's own thread reading a borrowed
+        # connection: whatever goes wrong here ends this connection and goes no further.)
         try:
-            count = self._sock.recv_into(view)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
+            # Inside a large frame the protocol offers the frame's own buffer: no copy.
+            protocol = self._protocol
+            direct = protocol.body_buffer() if protocol.large_pending else None
+            if direct is not None:
+                view = direct
+            else:
+                try:
+                    view = _thread_buffers.view
+                except AttributeError:
+                    # One buffer per reading thread (the I/O thread, a socket's own thread),
+                    # reused: a fresh 256 KiB bytes object per read costs mmap/munmap calls,
+                    # one per connection would cost 256 KiB each.
+                    view = _thread_buffers.view = memoryview(bytearray(READ_SIZE))
+            try:
+                count = self._sock.recv_into(view)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self._force_close(exc)
+                return
+            if not count:
+                protocol.eof_received()
+                self._force_close(None)
+            elif direct is not None:
+                protocol.body_received(count)
+            else:
+                protocol.data_received(view[:count].tobytes())
+        except Exception as exc:
+            self._fault("reading a connection", exc)
+
+    def _fault(self, where: str, exc: Exception) -> None:
+        """Something failed that should not have (a bug, or memory running out): log it once
+        per kind and drop this connection, the one it concerned; nothing else."""
+        report_fault(where, exc)
+        try:
             self._force_close(exc)
-            return
-        if not count:
-            protocol.eof_received()
-            self._force_close(None)
-        elif direct is not None:
-            protocol.body_received(count)
-        else:
-            protocol.data_received(view[:count].tobytes())
+        except Exception as again:
+            report_fault("closing a connection", again)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -220,6 +267,12 @@ class SelectorTransport:
             self._protocol.pause_writing()
 
     def _on_writable(self) -> None:
+        try:
+            self._write_buffered()
+        except Exception as exc:
+            self._fault("writing a connection", exc)
+
+    def _write_buffered(self) -> None:
         buffer = self._buffer
         while buffer:
             chunks = list(buffer)[:_IOV_MAX]

@@ -12,14 +12,37 @@ import errno
 import logging
 import os
 import socket
+import time
 from typing import Any, Protocol
 
 from ..constants import SocketOption as Opt
 from ..options import Options
 from . import address as addr
-from .selector import SelectorTransport
+from .selector import SelectorTransport, report_fault
 
 log = logging.getLogger("purezmq")
+
+#: After an accept fails for want of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM), the listener
+#: stops watching its socket this long before it tries again (libzmq backs off likewise),
+#: instead of being woken at once by the connection still waiting, forever.
+ACCEPT_BACKOFF = 0.1
+#: At most one warning per listener this often about accepts failing; the rest are counted.
+ACCEPT_WARN_EVERY = 10.0
+#: Accept errors that concern one connection only (it went away before it was accepted, or a
+#: firewall refused it): the next one is tried at once.
+_ACCEPT_SKIP = frozenset(
+    code
+    for code in (
+        errno.ECONNABORTED,
+        errno.EPROTO,
+        errno.EPERM,
+        getattr(errno, "ENOSR", None),
+        getattr(errno, "ESOCKTNOSUPPORT", None),
+        getattr(errno, "EPROTONOSUPPORT", None),
+        getattr(errno, "ETIMEDOUT", None),
+    )
+    if code is not None
+)
 
 
 class StreamSession(Protocol):
@@ -65,6 +88,7 @@ def listening_socket(
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            set_tos(sock, options.int(Opt.TOS))  # (Its SYN-ACKs too, as libzmq's.)
             sock.bind(sockaddr)
             sock.listen(backlog)
         except OSError as exc:
@@ -84,9 +108,27 @@ def listening_socket(
     return sock, f"ipc://{shown}", path
 
 
+def set_tos(sock: socket.socket, tos: int) -> None:
+    """The IP type of service (DSCP/ECN octet) of a tcp socket's packets: IP_TOS, and for IPv6
+    IPV6_TCLASS as well (a dual-stack socket carries IPv4 packets too), as libzmq sets them."""
+    if not tos or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, tos)
+    except OSError:
+        if sock.family == socket.AF_INET:
+            raise
+    if sock.family == socket.AF_INET6 and hasattr(socket, "IPV6_TCLASS"):
+        try:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, tos)
+        except OSError:
+            pass  # (IPv6 disabled: libzmq ignores it too.)
+
+
 def tune_socket(sock: socket.socket, options: Options) -> None:
     if sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        set_tos(sock, options.int(Opt.TOS))
         keepalive = options.int(Opt.TCP_KEEPALIVE)
         if keepalive >= 0:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, keepalive)
@@ -98,6 +140,11 @@ def tune_socket(sock: socket.socket, options: Options) -> None:
             value = options.int(option)
             if value > 0 and hasattr(socket, name):
                 sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+        max_retransmit_ms = options.int(Opt.TCP_MAXRT)
+        if max_retransmit_ms > 0 and hasattr(socket, "TCP_USER_TIMEOUT"):
+            # Unacknowledged data older than this ends the connection (keepalive cannot: it
+            # only probes idle ones), as libzmq applies TCP_MAXRT.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, max_retransmit_ms)
     for option, level_name in ((Opt.SNDBUF, socket.SO_SNDBUF), (Opt.RCVBUF, socket.SO_RCVBUF)):
         value = options.int(option)
         if value >= 0:
@@ -140,34 +187,83 @@ class Listener:
         self.path = path
         self.sessions: set[StreamSession] = set()
         self.closed = False
+        self._watching = False
+        self._resume_timer: Any = None
+        #: Accept failures since the last warning, and when that warning was.
+        self._failures = 0
+        self._warned_at = -ACCEPT_WARN_EVERY
         sock.setblocking(False)
 
     def start(self) -> None:
         self.owner.io_loop.call_soon_threadsafe(self._start)
 
     def _start(self) -> None:
-        if not self.closed:
+        self._resume_timer = None
+        if not self.closed and not self._watching:
+            self._watching = True
             self.owner.io_loop.add_reader(self.sock, self._accept)
 
     def _accept(self) -> None:
         for _ in range(64):
+            if self.closed:
+                return
             try:
                 conn, peer_address = self.sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
-                log.warning("purezmq: accept on %s failed: %s", self.endpoint, exc)
+                if exc.errno in _ACCEPT_SKIP:
+                    log.debug("purezmq: accept on %s failed: %s", self.endpoint, exc)
+                    continue
+                self._accept_failed(exc)
+                self._back_off()
                 return
-            conn.setblocking(False)
-            tune_socket(conn, self.owner.options)
-            if self.owner.closed:
+            try:
+                conn.setblocking(False)
+                tune_socket(conn, self.owner.options)
+                if self.owner.closed:
+                    conn.close()
+                    continue
+                name = f"{self.endpoint} <- {peer_address or 'peer'}"
+                session = self.owner.open_session(name)
+                session.listener = self
+                self.sessions.add(session)
+                serve(session, conn, self.owner.options)
+            except OSError as exc:  # (The peer is gone already: ECONNRESET on setsockopt.)
                 conn.close()
-                continue
-            name = f"{self.endpoint} <- {peer_address or 'peer'}"
-            session = self.owner.open_session(name)
-            session.listener = self
-            self.sessions.add(session)
-            serve(session, conn, self.owner.options)
+                log.debug("purezmq: accepted connection on %s lost: %s", self.endpoint, exc)
+            except Exception as exc:  # Out of memory, or a bug: this connection only.
+                conn.close()
+                report_fault(f"accepting a connection on {self.endpoint}", exc)
+                if isinstance(exc, MemoryError):
+                    self._back_off()
+                    return
+
+    def _accept_failed(self, exc: OSError) -> None:
+        """Warn about failing accepts at most once per ACCEPT_WARN_EVERY (with a count)."""
+        self._failures += 1
+        now = time.monotonic()
+        if now - self._warned_at < ACCEPT_WARN_EVERY:
+            return
+        more = f" ({self._failures - 1} more since the last warning)"
+        log.warning(
+            "purezmq: accept on %s failed: %s%s; trying again in %d ms",
+            self.endpoint,
+            exc,
+            more if self._failures > 1 else "",
+            ACCEPT_BACKOFF * 1000,
+        )
+        self._failures = 0
+        self._warned_at = now
+
+    def _back_off(self) -> None:
+        """Stop watching the listening socket for ACCEPT_BACKOFF, then try again."""
+        loop = self.owner.io_loop
+        if self._watching:
+            self._watching = False
+            loop.remove_reader(self.sock)
+        if self._resume_timer is None and not self.closed:
+            self._resume_timer = loop.call_later(ACCEPT_BACKOFF, self._start)
 
     def close(self, linger_ms: int, sessions_too: bool) -> None:
         """Stop listening (from any thread); with ``sessions_too`` end its connections as well."""
@@ -175,6 +271,10 @@ class Listener:
         self.owner.io_loop.call_soon_threadsafe(self._close, linger_ms, sessions_too)
 
     def _close(self, linger_ms: int, sessions_too: bool) -> None:
+        if self._resume_timer is not None:
+            self._resume_timer.cancel()
+            self._resume_timer = None
+        self._watching = False
         self.owner.io_loop.remove_reader(self.sock)
         self.sock.close()
         release_listener(self.path, self.sessions, linger_ms, sessions_too)
@@ -220,6 +320,10 @@ class ReconnectingConnecter:
         self.waiting_to_retry = True
         if self.stopped or self.reconnect_ivl < 0:
             return
+        if self._timer is not None:
+            # One attempt failing two ways (asyncio: CONNECT_TIMEOUT expiring just as the
+            # transport was made, which the cancel then closes): one retry, not two at once.
+            return
         delay = self._current_ivl
         if self.reconnect_ivl_max > self.reconnect_ivl:
             self._current_ivl = min(self._current_ivl * 2, self.reconnect_ivl_max)
@@ -245,6 +349,7 @@ class Connecter(ReconnectingConnecter):
 
     def __init__(self, owner: StreamOwner, endpoint: addr.Endpoint) -> None:
         self._sock: socket.socket | None = None
+        self._connect_timer: Any = None
         super().__init__(owner, endpoint)
 
     def start(self) -> None:
@@ -265,7 +370,12 @@ class Connecter(ReconnectingConnecter):
             log.info("purezmq: cannot resolve %s: %s", self.endpoint, exc)
             self._retry()
             return
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+        except OSError as exc:  # (EMFILE: out of descriptors; try again later.)
+            log.debug("purezmq: cannot connect to %s now: %s", self.endpoint, exc)
+            self._retry()
+            return
         try:
             sock.setblocking(False)
             tune_socket(sock, self.owner.options)
@@ -281,27 +391,63 @@ class Connecter(ReconnectingConnecter):
             return
         self._sock = sock
         self.loop.add_writer(sock, self._connected)
+        timeout_ms = self.connect_timeout_ms()
+        if timeout_ms > 0 and code:
+            self._connect_timer = self.loop.call_later(timeout_ms / 1000, self._timed_out, sock)
+
+    def connect_timeout_ms(self) -> int:
+        """CONNECT_TIMEOUT: how long a tcp connect may take before it is given up and tried
+        again after the reconnect interval (0: as long as the kernel takes; ipc: no limit)."""
+        if self.endpoint.transport != "tcp":
+            return 0
+        return self.owner.options.int(Opt.CONNECT_TIMEOUT)
+
+    def _timed_out(self, sock: socket.socket) -> None:
+        self._connect_timer = None
+        if self._sock is not sock:
+            return
+        log.debug("purezmq: connecting to %s timed out", self.endpoint)
+        self._abandon()
+        self._retry()
+
+    def _abandon(self) -> None:
+        """Give the connection attempt in progress up, closing its socket."""
+        if self._connect_timer is not None:
+            self._connect_timer.cancel()
+            self._connect_timer = None
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            self.loop.remove_writer(sock)
+            sock.close()
 
     def _connected(self) -> None:
         sock = self._sock
         if sock is None:
             return
+        if self._connect_timer is not None:
+            self._connect_timer.cancel()
+            self._connect_timer = None
         self.loop.remove_writer(sock)
         self._sock = None
-        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        try:
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        except OSError as exc:
+            code = exc.errno or errno.ECONNREFUSED
         if code or self.stopped:
             sock.close()
             self._retry()
             return
         self._connected_ok()
-        serve(self.session, sock, self.owner.options)
+        try:
+            serve(self.session, sock, self.owner.options)
+        except Exception as exc:  # Out of memory, or a bug: this attempt fails, try again.
+            sock.close()
+            report_fault(f"connecting to {self.endpoint}", exc)
+            self._retry()
 
     def stop(self) -> None:
         super().stop()
-        if self._sock is not None:
-            self.loop.remove_writer(self._sock)
-            self._sock.close()
-            self._sock = None
+        self._abandon()
 
     def close(self, linger_ms: int) -> None:
         self.loop.call_soon_threadsafe(self.session.close, linger_ms)
