@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import constants
+from . import backend, constants, sugar, utils  # noqa: F401 - zmq.backend, zmq.sugar, zmq.utils
+from ._as_zmq import install_as_zmq
+from .backend import curve_keypair, curve_public, has, zmq_errno
 from .constants import *  # noqa: F403 - the flat names pyzmq exposes (PUSH, LINGER, ...)
 from .constants import (
     CONSTANTS,
+    COPY_THRESHOLD,
+    DRAFT_API,
+    IPC_PATH_MAX_LEN,
+    PYZMQ_DRAFT_API,
     ContextOption,
     DeviceType,
+    Enum,
     Errno,
     Event,
     Flag,
+    IntEnum,
+    IntFlag,
     MessageOption,
     NormMode,
     PollEvent,
@@ -23,9 +32,11 @@ from .constants import (
     SocketType,
 )
 from .context import Context
+from .devices.functions import device, proxy, proxy_steerable
 from .error import (
     Again,
     ContextTerminated,
+    DraftFDWarning,
     InterruptedSystemCall,
     NotDone,
     ZMQBaseError,
@@ -37,63 +48,36 @@ from .error import (
 from .frame import Frame, Message, MessageTracker
 from .poll import Poller, select, zmq_poll
 from .socket import Socket
+from .sugar import _FINISHED_TRACKER, Stopwatch, SyncContext, SyncSocket
+from .sugar.version import (
+    __revision__,
+    __version__,
+    purezmq_version,
+    purezmq_version_info,
+    pyzmq_version,
+    pyzmq_version_info,
+    zmq_version,
+    zmq_version_info,
+)
+from .utils import interop, jsonapi  # noqa: F401 - loaded by 'import zmq' in pyzmq too
 
 globals().update(CONSTANTS)
 
-__version__ = "0.1.0"
-VERSION = __version__
-#: The libzmq version whose behaviour and wire protocol purezmq follows.
-_LIBZMQ_VERSION = (4, 3, 5)
+#: purezmq's own release; ``__version__`` is the pyzmq API version it implements (see
+#: purezmq.sugar.version).
+VERSION = purezmq_version()
 
 
-def curve_keypair() -> tuple[bytes, bytes]:
-    """A new CURVE key pair as (public, secret), each 40 Z85 characters (needs PyNaCl)."""
-    from .protocol.mechanisms.curve import _sodium
-    from .utils import z85
-
-    public, secret = _sodium().crypto_box_keypair()
-    return z85.encode(public), z85.encode(secret)
+def get_includes() -> list[str]:
+    """Directories to include for building a Cython extension against pyzmq: none, purezmq has
+    no C headers or Cython declarations (``zmq.get_includes()`` in pyzmq)."""
+    return []
 
 
-def curve_public(secret_key: bytes) -> bytes:
-    """The Z85 public key of a Z85 (or raw 32-byte) secret key (needs PyNaCl)."""
-    from .protocol.mechanisms.curve import _sodium
-    from .utils import z85
-
-    if isinstance(secret_key, str):
-        secret_key = secret_key.encode("ascii")
-    raw = z85.decode(secret_key) if len(secret_key) == 40 else secret_key
-    return z85.encode(_sodium().crypto_scalarmult_base(raw))
-
-
-def zmq_version_info() -> tuple[int, int, int]:
-    return _LIBZMQ_VERSION
-
-
-def zmq_version() -> str:
-    return ".".join(map(str, _LIBZMQ_VERSION))
-
-
-def pyzmq_version_info() -> tuple[int, ...]:
-    return tuple(int(part) for part in __version__.split("."))
-
-
-def pyzmq_version() -> str:
-    return __version__
-
-
-def has(capability: str) -> bool:
-    if capability == "curve":
-        try:
-            import nacl.bindings  # noqa: F401
-        except ImportError:
-            return False
-        return True
-    return capability in ("ipc", "plain")
-
-
-def zmq_errno() -> int:
-    return 0
+def get_library_dirs() -> list[str]:
+    """Directories of the libzmq to link against: none, purezmq has no C library to link
+    (``zmq.get_library_dirs()`` in pyzmq)."""
+    return []
 
 
 def __getattr__(name: str) -> Any:
@@ -103,6 +87,27 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Again",
     "Context",
+    "DraftFDWarning",
+    "Stopwatch",
+    "SyncContext",
+    "SyncSocket",
+    "_FINISHED_TRACKER",
+    "__revision__",
+    "__version__",
+    "get_includes",
+    "get_library_dirs",
+    "install_as_zmq",
+    # Also in pyzmq's __all__:
+    "COPY_THRESHOLD",
+    "DRAFT_API",
+    "Enum",
+    "IPC_PATH_MAX_LEN",
+    "IntEnum",
+    "IntFlag",
+    "PYZMQ_DRAFT_API",
+    "purezmq_version",
+    "purezmq_version_info",
+    "zmq_errno",
     "ContextOption",
     "ContextTerminated",
     "DeviceType",
@@ -131,7 +136,10 @@ __all__ = [
     "constants",
     "curve_keypair",
     "curve_public",
+    "device",
     "has",
+    "proxy",
+    "proxy_steerable",
     "pyzmq_version",
     "pyzmq_version_info",
     "select",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import IntEnum, IntFlag
+from enum import Enum, IntEnum, IntFlag  # noqa: F401 - Enum: zmq.constants.Enum, as in pyzmq
 
 
 class SocketType(IntEnum):
@@ -359,3 +359,6 @@ PYZMQ_DRAFT_API = False
 
 #: libzmq offsets its own error numbers from this base.
 ZMQ_HAUSNUMERO = 156384712
+
+#: The libzmq release whose behaviour and wire protocol purezmq follows (zmq_version_info()).
+_LIBZMQ_VERSION_INFO: tuple[int, int, int] = (4, 3, 5)

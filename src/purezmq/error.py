@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno as _errno
 import os
 
-from .constants import Errno
+from .constants import _LIBZMQ_VERSION_INFO, Errno
 
 _ZMQ_MESSAGES = {
     Errno.EHOSTUNREACH: "Host unreachable",
@@ -33,19 +33,24 @@ class ZMQBaseError(Exception):
 
 
 class ZMQError(ZMQBaseError):
-    """An error with a libzmq error number: ``errno`` and ``strerror`` as in pyzmq."""
+    """An error with a libzmq error number: ``errno`` and ``strerror`` as in pyzmq.
 
-    errno: int | None
+    ``ZMQError()`` (or ``errno=None``) takes the number from ``zmq_errno()``, which is 0 in
+    purezmq; a ``str`` (or anything else not an ``int``) in place of the number is the message.
+    ``args`` are the arguments as given, so that the exception pickles back to itself."""
+
+    errno: int | None = None
     strerror: str
 
     def __init__(self, errno: int | None = None, msg: str | None = None) -> None:
         if errno is None:
-            errno = _errno.EINVAL if msg is None else None
-        self.errno = errno
-        if msg is None:
-            msg = strerror(errno) if errno is not None else "Unknown error"
-        self.strerror = msg
-        super().__init__(msg)
+            errno = 0  # zmq_errno(): purezmq has no error number pending.
+        if isinstance(errno, int):
+            self.errno = errno
+            self.strerror = msg if msg is not None else strerror(errno)
+        else:
+            self.errno = None
+            self.strerror = msg if msg is not None else str(errno)
 
     def __str__(self) -> str:
         return self.strerror
@@ -63,33 +68,59 @@ class NotDone(ZMQBaseError):
 
 
 class ZMQVersionError(NotImplementedError):
-    """A feature needs a newer libzmq (kept for pyzmq compatibility)."""
+    """A feature needs a newer libzmq than the one purezmq follows (4.3.5)."""
 
     def __init__(self, min_version: str, msg: str = "Feature") -> None:
         self.min_version = min_version
         self.msg = msg
-        super().__init__(f"{msg} requires libzmq >= {min_version}")
+        self.version = ".".join(map(str, _LIBZMQ_VERSION_INFO))
+
+    def __str__(self) -> str:
+        return f"{self.msg} requires libzmq >= {self.min_version}, have {self.version}"
+
+    def __repr__(self) -> str:
+        return f"ZMQVersionError({str(self)!r})"
+
+
+class DraftFDWarning(RuntimeWarning):
+    """Warning for using experimental FD on draft sockets (pyzmq 27; purezmq has no draft
+    sockets, so it never issues it: the class is here for code that filters it)."""
+
+    def __init__(self, msg: str = "") -> None:
+        if not msg:
+            msg = (
+                "socket.FD support on thread-safe sockets is experimental, and may be removed. "
+                "You can suppress this warning with "
+                "`warnings.simplefilter('ignore', zmq.error.DraftFDWarning)`"
+            )
+        super().__init__(msg)
 
 
 class Again(ZMQError):
-    """EAGAIN: the operation would block (NOBLOCK, or a timeout ran out)."""
+    """EAGAIN: the operation would block (NOBLOCK, or a timeout ran out). Its arguments are
+    ignored, as in pyzmq: the number is always EAGAIN."""
 
-    def __init__(self, errno: int | None = _errno.EAGAIN, msg: str | None = None) -> None:
-        super().__init__(errno, msg)
+    def __init__(self, errno: int | str = "ignored", msg: str = "ignored") -> None:
+        super().__init__(_errno.EAGAIN)
 
 
 class ContextTerminated(ZMQError):
-    """ETERM: the Context was terminated."""
+    """ETERM: the Context was terminated. Its arguments are ignored, as in pyzmq."""
 
-    def __init__(self, errno: int | None = Errno.ETERM, msg: str | None = None) -> None:
-        super().__init__(errno, msg)
+    def __init__(self, errno: int | str = "ignored", msg: str = "ignored") -> None:
+        super().__init__(Errno.ETERM)
 
 
-class InterruptedSystemCall(ZMQError):
-    """EINTR."""
+class InterruptedSystemCall(ZMQError, InterruptedError):  # type: ignore[misc]  # strerror: str
+    """EINTR (also an InterruptedError). Its arguments are ignored, as in pyzmq."""
 
-    def __init__(self, errno: int | None = _errno.EINTR, msg: str | None = None) -> None:
-        super().__init__(errno, msg)
+    def __init__(self, errno: int | str = "ignored", msg: str = "ignored") -> None:
+        super().__init__(_errno.EINTR)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.strerror}: This call should have been retried. Please report this to purezmq."
+        )
 
 
 class OptionTypeError(ZMQError, TypeError):
@@ -112,3 +143,36 @@ def zmq_error(errno: int, msg: str | None = None) -> ZMQError:
     if cls is ZMQError:
         return ZMQError(errno, msg)
     return cls(errno, msg)
+
+
+def _check_version(
+    min_version_info: tuple[int] | tuple[int, int] | tuple[int, int, int], msg: str = "Feature"
+) -> None:
+    """Raise ZMQVersionError if the libzmq version purezmq follows is older than
+    ``min_version_info`` (a tuple of ints compared with ``zmq_version_info()``)."""
+    if _LIBZMQ_VERSION_INFO < min_version_info:
+        raise ZMQVersionError(".".join(str(part) for part in min_version_info), msg)
+
+
+def _check_rc(rc: int, errno: int | None = None, error_without_errno: bool = True) -> None:
+    """Raise the exception for a failed libzmq return code (``rc == -1``), as pyzmq's internal
+    helper does. purezmq has no return codes of its own; kept for code written against pyzmq."""
+    if rc == -1:
+        if errno is None:
+            errno = 0  # zmq_errno()
+        if errno == 0 and not error_without_errno:
+            return
+        raise zmq_error(errno)
+
+
+__all__ = [
+    "DraftFDWarning",
+    "ZMQBaseError",
+    "ZMQBindError",
+    "ZMQError",
+    "NotDone",
+    "ContextTerminated",
+    "InterruptedSystemCall",
+    "Again",
+    "ZMQVersionError",
+]

@@ -15,19 +15,36 @@ POLLERR = int(PollEvent.POLLERR)
 
 
 def _fd_of(item: Any) -> int:
-    if isinstance(item, int):
+    if isinstance(item, int) and not isinstance(item, bool):
         return item
-    return int(item.fileno())
+    fileno = getattr(item, "fileno", None)
+    if fileno is None:
+        raise TypeError(
+            f"Socket must be a 0MQ socket, an integer fd or have a fileno() method: {item!r}"
+        )
+    return int(fileno())
 
 
-def zmq_poll(sockets: list[tuple[Any, int]], timeout: float | None = None) -> list[tuple[Any, int]]:
-    """Wait until some item is ready. ``timeout`` in milliseconds; None or negative: forever."""
-    deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout / 1000
+def _check_timeout(timeout: Any) -> None:
+    if not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of milliseconds, not {timeout!r}")
+
+
+def zmq_poll(sockets: list[tuple[Any, int]], timeout: float = -1) -> list[tuple[Any, int]]:
+    """Wait until some item is ready: ``sockets`` is a list of (socket or fd or object with
+    fileno(), POLLIN|POLLOUT|POLLERR); returns [(socket or fd, events)] of those ready, a
+    raw item reported by its file descriptor. ``timeout`` in ms, negative: forever. As libzmq's
+    zmq_poll, an empty list returns at once."""
+    _check_timeout(timeout)
+    if not sockets:
+        return []
+    deadline = None if timeout < 0 else time.monotonic() + timeout / 1000
     while True:
         ready: list[tuple[Any, int]] = []
         raw: list[tuple[Any, int, int]] = []
         watch: list[int] = []
         for item, mask in sockets:
+            mask = int(mask)
             core = getattr(item, "_core", item)
             if isinstance(core, SocketBase):
                 core.check_open()
@@ -109,7 +126,9 @@ class Poller:
     def __contains__(self, socket: Any) -> bool:
         return socket in self._map
 
-    def register(self, socket: Any, flags: int = POLLIN | POLLOUT) -> None:
+    def register(self, socket: Any, flags: int = PollEvent.POLLIN | PollEvent.POLLOUT) -> None:
+        """Watch ``socket`` (a purezmq socket, an fd or an object with fileno()) for ``flags``;
+        registering it again changes its flags, flags 0 unregisters it."""
         if flags:
             if socket in self._map:
                 self.sockets[self._map[socket]] = (socket, flags)
@@ -119,10 +138,12 @@ class Poller:
         elif socket in self._map:
             self.unregister(socket)
 
-    def modify(self, socket: Any, flags: int = POLLIN | POLLOUT) -> None:
+    def modify(self, socket: Any, flags: int = PollEvent.POLLIN | PollEvent.POLLOUT) -> None:
+        """Change the flags ``socket`` is watched for (registers it if it was not)."""
         self.register(socket, flags)
 
     def unregister(self, socket: Any) -> None:
+        """Stop watching ``socket`` (KeyError if it is not registered)."""
         index = self._map.pop(socket)
         self.sockets.pop(index)
         for other, position in self._map.items():
@@ -130,28 +151,37 @@ class Poller:
                 self._map[other] = position - 1
 
     def poll(self, timeout: float | None = None) -> list[tuple[Any, int]]:
-        if timeout is None or timeout < 0:
+        """Wait at most ``timeout`` ms (None or negative: forever) until a registered item is
+        ready; [(socket or fd, events)] of those ready (events as ints)."""
+        if timeout is None:
             timeout = -1
+        _check_timeout(timeout)
         return zmq_poll(self.sockets, timeout)
 
 
 def select(
     rlist: list[Any], wlist: list[Any], xlist: list[Any], timeout: float | None = None
 ) -> tuple[list[Any], list[Any], list[Any]]:
-    """zmq.select: like select.select over sockets and fds; ``timeout`` in seconds."""
+    """zmq.select: like select.select over purezmq sockets and fds; ``timeout`` in seconds
+    (None: forever). As pyzmq's, an item given as an object with fileno() is returned as its
+    file descriptor; the lists keep the order of the arguments."""
+    if timeout is None:
+        ms: float = -1
+    else:
+        _check_timeout(timeout)
+        ms = timeout * 1000
     masks: dict[Any, int] = {}
     for items, flag in ((rlist, POLLIN), (wlist, POLLOUT), (xlist, POLLERR)):
         for item in items:
-            masks[item] = masks.get(item, 0) | flag
-    ms = None if timeout is None else timeout * 1000
+            key = item if isinstance(getattr(item, "_core", item), SocketBase) else _fd_of(item)
+            masks[key] = masks.get(key, 0) | flag
     ready = dict(zmq_poll(list(masks.items()), ms))
-
-    def events(item: Any) -> int:
-        key = item if isinstance(getattr(item, "_core", item), SocketBase) else _fd_of(item)
-        return ready.get(key, 0)
-
-    return (
-        [s for s in rlist if events(s) & POLLIN],
-        [s for s in wlist if events(s) & POLLOUT],
-        [s for s in xlist if events(s) & POLLERR],
-    )
+    found: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+    for items, flag, out in zip(
+        (rlist, wlist, xlist), (POLLIN, POLLOUT, POLLERR), found, strict=True
+    ):
+        for item in items:
+            key = item if isinstance(getattr(item, "_core", item), SocketBase) else _fd_of(item)
+            if ready.get(key, 0) & flag:
+                out.append(key)
+    return found

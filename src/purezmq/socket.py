@@ -1,4 +1,11 @@
-"""Socket: the pyzmq-compatible blocking socket API over the engine's SocketBase."""
+"""Socket: the pyzmq-compatible blocking socket API over the engine's SocketBase.
+
+A Socket owns its core (``SocketBase``) and closes it when collected unclosed, with a
+ResourceWarning, as pyzmq's. A *shadow* (``Socket.shadow(sock)``, ``Socket.shadow(
+sock.underlying)``, ``Socket(shadow=...)``, ``copy.copy(sock)``) is another Socket object over
+the same core: same connections, queues and options; closing either closes the core; a shadow
+never closes it when collected, and keeps its original alive.
+"""
 
 from __future__ import annotations
 
@@ -7,36 +14,84 @@ import json
 import pickle
 import random
 import warnings
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .constants import Flag, PollEvent, SocketOption, SocketType
+from .constants import Errno, Flag, PollEvent, SocketOption, SocketType
 from .engine.socketbase import SocketBase
-from .error import ZMQBindError, ZMQError
-from .frame import Frame, MessageTracker
-from .options import SPECS, check_value
+from .error import ZMQBindError, ZMQError, strerror
+from .frame import FINISHED_TRACKER, Frame, MessageTracker, _view
 from .routing.pipe import Queued
-from .utils import z85
 
 Opt = SocketOption
 _NOBLOCK = int(Flag.DONTWAIT)
 _SNDMORE = int(Flag.SNDMORE)
-_DONE = MessageTracker()
+_RCVMORE = int(Opt.RCVMORE)
+_POLLIN = int(PollEvent.POLLIN)
+#: The tracker of a send whose buffer is free at once (see frame.py): every purezmq send's.
+_DONE = FINISHED_TRACKER
 _OWN_ATTRIBUTES = frozenset({"context", "copy_threshold"})
+#: pyzmq's zmq.COPY_THRESHOLD: the default of ``copy_threshold``.
+COPY_THRESHOLD = 65536
+
+#: The Socket that owns each live core, by the core's id (what ``underlying`` gives): how
+#: ``Socket.shadow(address)`` finds a socket from its address.
+_OWNERS: weakref.WeakValueDictionary[int, Socket] = weakref.WeakValueDictionary()
+
+
+def socket_at(address: Any) -> Socket:
+    """The live Socket that ``address`` names: a Socket (itself), or what a Socket's
+    ``underlying`` gave (the owning Socket of that core). ValueError for anything else."""
+    if isinstance(address, Socket):
+        return address
+    if isinstance(address, int) and not isinstance(address, bool):
+        found = _OWNERS.get(address)
+        if found is not None and not found._core.closed:
+            return found
+        raise ValueError(f"no open purezmq socket at address {address:#x}")
+    raise ValueError(
+        f"cannot shadow {address!r}: a purezmq Socket or its underlying address (an int)"
+    )
 
 
 def _as_bytes(data: Any) -> bytes:
+    """A message part as bytes: bytes as they are, a Frame's bytes, any other contiguous buffer
+    copied (pyzmq's errors for the rest)."""
     if type(data) is bytes:
         return data
     if isinstance(data, Frame):
         return data.bytes
     if isinstance(data, str):
         raise TypeError("unicode not allowed, use send_string")
-    try:
-        return bytes(memoryview(data))
-    except TypeError:
-        raise TypeError(f"expected bytes or a buffer, got: {data!r}") from None
+    return bytes(_view(data))
+
+
+def _as_flags(flags: Any) -> int:
+    if isinstance(flags, (int, float)):
+        return int(flags)
+    raise TypeError("an integer is required")
+
+
+def _check_addr(addr: Any) -> str:
+    if isinstance(addr, str):
+        return addr
+    if isinstance(addr, bytes):
+        return addr.decode("utf-8")
+    raise TypeError(f"Expected addr to be str, got addr={addr!r}")
+
+
+def _with_addr(exc: ZMQError, addr: str) -> ZMQError:
+    """pyzmq's bind/connect error: the text, then the address given."""
+    if type(exc) is ZMQError and "(addr=" not in exc.strerror:
+        return ZMQError(exc.errno, f"{exc.strerror} (addr={addr!r})")
+    return exc
+
+
+def _short_repr(obj: Any) -> str:
+    text = repr(obj)
+    return text if len(text) <= 32 else text[:29] + "..."
 
 
 class _EndpointContext:
@@ -63,9 +118,14 @@ class _EndpointContext:
 
 
 class Socket:
-    """A pyzmq-compatible socket (zmq.Socket). Not thread-safe, like every ZeroMQ socket."""
+    """A pyzmq-compatible socket (zmq.Socket). Not thread-safe, like every ZeroMQ socket.
+
+    ``Socket(context, socket_type)``, usually made by ``Context.socket``; ``Socket(sock)`` or
+    ``Socket(shadow=sock or sock.underlying)`` a shadow (see the module's help)."""
 
     _core_class: type[SocketBase] = SocketBase
+    #: How repr names the class (a subclass is named by its module and qualified name).
+    _repr_cls = "purezmq.Socket"
     # Set in __init__ with object.__setattr__ (this class's __setattr__ is the options').
     _core: SocketBase
     _send_frames: list[bytes]
@@ -73,21 +133,74 @@ class Socket:
     _sends_bodies: bool  # A one-frame message is sent as its body alone (Routing.sends_bodies).
     _recv_frames: deque[bytes]
     _recv_message: Callable[[int], Queued]  # A one-frame message may be its body alone.
+    #: This object shadows a socket it does not own: collected, it leaves the core open.
+    _shadow = False
+    context: Any
+    copy_threshold: int
 
-    def __init__(self, context: Any, socket_type: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        ctx_or_socket: Any = None,
+        socket_type: int = 0,
+        *,
+        shadow: Any = 0,
+        copy_threshold: int | None = None,
+    ) -> None:
+        if isinstance(ctx_or_socket, Socket):
+            shadow, ctx_or_socket = ctx_or_socket, None
+        if shadow:
+            original = socket_at(shadow)
+            core = original._core
+            context = ctx_or_socket if ctx_or_socket is not None else original.context
+            # Kept alive with the shadow: collected, the original would close the core.
+            object.__setattr__(self, "_shadowed", original)
+            object.__setattr__(self, "_shadow", True)
+        else:
+            if ctx_or_socket is None:
+                raise TypeError("context must be specified")
+            runtime = getattr(ctx_or_socket, "_runtime", None)
+            if runtime is None:
+                raise TypeError(f"expected a purezmq Context, got {ctx_or_socket!r}")
+            if not isinstance(socket_type, int):
+                raise TypeError("an integer is required")
+            context = ctx_or_socket
+            core = self._core_class(runtime, socket_type)
         # Mutated in place, never reassigned: __setattr__ here is the options' (and slow).
         object.__setattr__(self, "_recv_frames", deque())
         object.__setattr__(self, "_send_frames", [])
         object.__setattr__(self, "context", context)
-        object.__setattr__(self, "copy_threshold", kwargs.get("copy_threshold", 65536))
+        threshold = COPY_THRESHOLD if copy_threshold is None else copy_threshold
+        object.__setattr__(self, "copy_threshold", threshold)
         # The engine references only the core, so that an unreferenced Socket is collected and
         # closes itself as in pyzmq.
-        core = self._core_class(context._runtime, socket_type)
         object.__setattr__(self, "_core", core)
         object.__setattr__(self, "_send_message", core.send_message)
         object.__setattr__(self, "_sends_bodies", core.routing.sends_bodies)
         object.__setattr__(self, "_recv_message", core.recv_message)
+        if not self._shadow:
+            _OWNERS.setdefault(id(core), self)
         object.__setattr__(self, "_initialized", True)
+
+    @classmethod
+    def shadow(cls, address: Any) -> Socket:
+        """A new Socket over the same core as ``address``: a purezmq Socket, or the int its
+        ``underlying`` gave (pyzmq's: a libzmq socket's address). ValueError when it names no
+        open purezmq socket."""
+        return cls(shadow=address)
+
+    @property
+    def underlying(self) -> int:
+        """The socket's address: an int that ``Socket.shadow`` takes back to this socket's core
+        (the core's id; 0 once closed, as pyzmq's). Only meaningful in this process."""
+        core = self._core
+        return 0 if core.closed else id(core)
+
+    def __copy__(self) -> Socket:
+        """A shadow of this socket (as pyzmq's copy.copy and copy.deepcopy)."""
+        return self.__class__.shadow(self)
+
+    def __deepcopy__(self, memo: Any) -> Socket:
+        return self.__class__.shadow(self)
 
     # -- attributes as options ------------------------------------------------------------------
 
@@ -114,25 +227,33 @@ class Socket:
 
     @property
     def closed(self) -> bool:
+        """Whether the socket (this object or any shadow of it) was closed."""
         return self._core.closed
 
     @property
     def socket_type(self) -> SocketType:
+        """Deprecated (as in pyzmq): use ``type``."""
+        warnings.warn("Socket.socket_type is deprecated, use Socket.type", DeprecationWarning, 2)
         return self._core.socket_type
 
     @property
     def last_endpoint(self) -> bytes:
-        return self._core.last_endpoint
+        return self.get(Opt.LAST_ENDPOINT)
 
     def fileno(self) -> int:
-        return self._core.fileno()
+        """The socket's FD (see the FD option): readable means "look at EVENTS"."""
+        core = self._core
+        core.check_open()
+        return core.fileno()
 
     @property
     def type(self) -> SocketType:  # noqa: A003 - pyzmq's name
-        return self.socket_type
+        """The socket type (zmq.PUSH...), a SocketType."""
+        return self._core.socket_type
 
     @property
     def hwm(self) -> int:
+        """SNDHWM on get; SNDHWM and RCVHWM on set (pyzmq's)."""
         return self.get_hwm()
 
     @hwm.setter
@@ -149,87 +270,84 @@ class Socket:
     # -- options ------------------------------------------------------------------------------
 
     def set(self, option: int, optval: Any) -> None:
-        core = self._core
-        core.check_open()
-        value = check_value(option, optval)
-        if option == Opt.SUBSCRIBE or option == Opt.UNSUBSCRIBE:
-            routing: Any = core.routing
-            if not hasattr(routing, "subscribe"):
-                raise ZMQError(errno.EINVAL)
-            core.process_mailbox()
-            assert isinstance(value, bytes)
-            if option == Opt.SUBSCRIBE:
-                routing.subscribe(value)
-            else:
-                routing.unsubscribe(value)
-            return
-        core.options.set(option, value)
+        """zmq_setsockopt: pyzmq's TypeErrors for a value of the wrong type (a str: use
+        set_string), libzmq's ZMQError(EINVAL) for an option or value it refuses."""
+        if not isinstance(option, int):
+            raise TypeError("an integer is required")
+        self._core.setsockopt(option, optval)
 
     setsockopt = set
 
     def get(self, option: int) -> Any:
-        core = self._core
-        core.check_open()
-        if option == Opt.EVENTS:
-            return core.events()
-        if option == Opt.RCVMORE:
+        """zmq_getsockopt: an int, or bytes for the options that are bytes or strings."""
+        if option == _RCVMORE:
+            self._core.check_open()
             return int(bool(self._recv_frames))
-        if option == Opt.FD:
-            return core.fileno()
-        if option == Opt.LAST_ENDPOINT:
-            return core.last_endpoint
-        if option in (Opt.PLAIN_SERVER, Opt.CURVE_SERVER):
-            # As libzmq: a server flag reads 1 only while that mechanism is the one in force.
-            mechanism = 1 if option == Opt.PLAIN_SERVER else 2
-            options = core.options
-            return int(options.as_server and options.int(Opt.MECHANISM) == mechanism)
-        if option in (Opt.CURVE_PUBLICKEY, Opt.CURVE_SECRETKEY, Opt.CURVE_SERVERKEY):
-            key = core.options.values[option]
-            assert isinstance(key, bytes)
-            return z85.encode(key) if key else key
-        spec = SPECS.get(option)
-        if spec is None or not spec.readable:
-            raise ZMQError(errno.EINVAL)
-        return core.options.values[option]
+        if not isinstance(option, int):
+            raise TypeError("an integer is required")
+        return self._core.getsockopt(option)
 
     getsockopt = get
 
     def set_string(self, option: int, optval: str, encoding: str = "utf-8") -> None:
+        """Set a string option from a str (encoded with ``encoding``)."""
         if not isinstance(optval, str):
-            raise TypeError(f"strings only, not {type(optval)}")
+            raise TypeError(f"strings only, not {type(optval)}: {optval!r}")
         self.set(option, optval.encode(encoding))
 
     setsockopt_string = set_string
     setsockopt_unicode = set_string
 
     def get_string(self, option: int, encoding: str = "utf-8") -> str:
+        """Get a string option as a str (decoded with ``encoding``)."""
         value = self.get(option)
         if not isinstance(value, bytes):
-            raise TypeError(f"option {option} is not a string option")
+            raise TypeError(f"option {int(option)} will not return a string to be decoded")
         return value.decode(encoding)
 
     getsockopt_string = get_string
     getsockopt_unicode = get_string
 
     def subscribe(self, topic: str | bytes) -> None:
+        """SUBSCRIBE to ``topic`` (a str is encoded as utf-8)."""
         if isinstance(topic, str):
             topic = topic.encode("utf-8")
         self.set(Opt.SUBSCRIBE, topic)
 
     def unsubscribe(self, topic: str | bytes) -> None:
+        """UNSUBSCRIBE from ``topic`` (a str is encoded as utf-8)."""
         if isinstance(topic, str):
             topic = topic.encode("utf-8")
         self.set(Opt.UNSUBSCRIBE, topic)
 
     # -- endpoints ----------------------------------------------------------------------------
 
+    def _no_io_thread(self, addr: str) -> None:
+        """libzmq's EMTHREAD: a context started with IO_THREADS 0 has only inproc."""
+        if getattr(self.context, "_io_threads_at_start", 1) == 0 and not addr.startswith(
+            "inproc://"
+        ):
+            raise ZMQError(Errno.EMTHREAD, f"{strerror(Errno.EMTHREAD)} (addr={addr!r})")
+
     def bind(self, addr: str) -> _EndpointContext:
-        self._core.bind(addr)
-        return _EndpointContext(self, "bind", addr)
+        """Bind to ``addr``; usable as a context manager that unbinds (pyzmq's)."""
+        text = _check_addr(addr)
+        self._no_io_thread(text)
+        try:
+            actual = self._core.bind(text)
+        except ZMQError as exc:
+            raise _with_addr(exc, text) from None
+        return _EndpointContext(self, "bind", actual)
 
     def connect(self, addr: str) -> _EndpointContext:
-        self._core.connect(addr)
-        return _EndpointContext(self, "connect", addr)
+        """Connect to ``addr``; usable as a context manager that disconnects (pyzmq's)."""
+        text = _check_addr(addr)
+        self._no_io_thread(text)
+        try:
+            self._core.connect(text)
+        except ZMQError as exc:
+            raise _with_addr(exc, text) from None
+        return _EndpointContext(self, "connect", text)
 
     def bind_to_random_port(
         self,
@@ -238,8 +356,11 @@ class Socket:
         max_port: int = 65536,
         max_tries: int = 100,
     ) -> int:
-        if min_port == 49152 and max_port == 65536 and max_tries == 100:
-            # The defaults: let the OS pick a free ephemeral port, as pyzmq does.
+        """Bind to ``addr`` on a port in [min_port, max_port); return the port. With the
+        default range the system picks a free port; otherwise up to ``max_tries`` random ports
+        are tried (ZMQBindError when none was free)."""
+        if min_port == 49152 and max_port == 65536:
+            # The default range: let the OS pick a free ephemeral port, as pyzmq does.
             self.bind(f"{addr}:*")
             return int(self.last_endpoint.decode().rsplit(":", 1)[-1])
         for _ in range(max_tries):
@@ -254,10 +375,10 @@ class Socket:
         raise ZMQBindError("Could not bind socket to random port.")
 
     def unbind(self, addr: str) -> None:
-        self._core.unbind(addr)
+        self._core.unbind(_check_addr(addr))
 
     def disconnect(self, addr: str) -> None:
-        self._core.disconnect(addr)
+        self._core.disconnect(_check_addr(addr))
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -270,12 +391,21 @@ class Socket:
         routing_id: int | None = None,
         group: str | None = None,
     ) -> MessageTracker | None:
-        frame = data if type(data) is bytes else _as_bytes(data)
+        """Send one frame: bytes, a Frame or any contiguous buffer. Returns a MessageTracker
+        when a tracked Frame is sent or with ``copy=False, track=True`` (done at once: purezmq
+        holds no buffer of the caller's once send returns; see purezmq.frame), else None."""
+        if type(data) is bytes:
+            frame = data
+            result = None if copy else self._result(data, frame, copy, track)
+        else:
+            frame = _as_bytes(data)
+            result = self._result(data, frame, copy, track)
         if not flags and not self._send_frames:
             # The usual case first: a one-frame message, for most kinds without a list around.
             self._send_message(frame if self._sends_bodies else [frame], 0)
-            return _DONE if track else None
-        flags = int(flags)  # zmq.SNDMORE is an IntFlag, whose & is a Python call (~1.5 µs).
+            return result
+        # zmq.SNDMORE is an IntFlag, whose & is a Python call (~1.5 µs).
+        flags = flags if type(flags) is int else _as_flags(flags)
         if flags & _SNDMORE:
             if not self._send_frames:
                 self._core.wait_writable(flags)
@@ -287,7 +417,22 @@ class Socket:
             self._send_message(frames, flags)
         else:
             self._send_message(frame if self._sends_bodies else [frame], flags)
-        return _DONE if track else None
+        return result
+
+    def _result(self, data: Any, frame: bytes, copy: bool, track: bool) -> MessageTracker | None:
+        """What send returns, as pyzmq: a tracked Frame's tracker (ValueError for ``track``
+        with a Frame made without one); with ``copy=False``, a tracker when ``track`` or when
+        the frame is shorter than ``copy_threshold`` (pyzmq copies those, and says so with a
+        finished tracker); else None. purezmq's trackers are all done (see purezmq.frame)."""
+        if isinstance(data, Frame):
+            if data.tracker is not None:
+                return data.tracker
+            if track:
+                raise ValueError("Not a tracked message")
+            return None
+        if copy:
+            return None
+        return _DONE if track or len(frame) < self.copy_threshold else None
 
     def send_multipart(
         self,
@@ -295,32 +440,67 @@ class Socket:
         flags: int = 0,
         copy: bool = True,
         track: bool = False,
-        **kw: Any,
+        routing_id: int | None = None,
+        group: str | None = None,
     ) -> MessageTracker | None:
-        frames = [_as_bytes(part) for part in msg_parts]
+        """Send a message of several frames (each bytes, a Frame or a contiguous buffer); the
+        tracker as send's, for the last frame."""
+        if type(msg_parts) is not list and type(msg_parts) is not tuple:
+            msg_parts = list(msg_parts)  # (An iterator: read once.)
+        try:
+            frames = [part if type(part) is bytes else _as_bytes(part) for part in msg_parts]
+        except (TypeError, BufferError):
+            for i, part in enumerate(msg_parts):
+                try:
+                    _as_bytes(part)
+                except TypeError:
+                    raise TypeError(
+                        f"Frame {i} ({_short_repr(part)}) does not support the buffer interface."
+                    ) from None
+            raise
         if not frames:
-            raise ValueError("a message needs at least one part")
+            raise IndexError("send_multipart needs at least one frame, got an empty message")
+        result: MessageTracker | None = None
+        if track:
+            for part, frame in zip(msg_parts, frames, strict=True):
+                result = self._result(part, frame, copy, True)
+        elif not copy:
+            result = self._result(msg_parts[-1], frames[-1], False, False)
+        else:
+            last = msg_parts[-1]
+            if type(last) is not bytes and isinstance(last, Frame):
+                result = last.tracker
         if self._send_frames:
             frames = self._send_frames + frames
             object.__setattr__(self, "_send_frames", [])
-        self._send_message(frames, int(flags) & ~_SNDMORE)
-        return _DONE if track else None
+        flags = flags if type(flags) is int else _as_flags(flags)
+        self._send_message(frames, flags & ~_SNDMORE)
+        return result
 
     def send_string(
-        self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any
-    ) -> Any:
+        self,
+        u: str,
+        flags: int = 0,
+        copy: bool = True,
+        encoding: str = "utf-8",
+        **kwargs: Any,
+    ) -> MessageTracker | None:
+        """Send a str, encoded with ``encoding``."""
         if not isinstance(u, str):
             raise TypeError("str objects only")
-        return self.send(u.encode(encoding), flags=flags, copy=copy, **kw)
+        return self.send(u.encode(encoding), flags=flags, copy=copy, **kwargs)
 
     send_unicode = send_string
 
     def send_pyobj(
-        self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL, **kw: Any
-    ) -> Any:
-        return self.send(pickle.dumps(obj, protocol), flags=flags, **kw)
+        self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL, **kwargs: Any
+    ) -> MessageTracker | None:
+        """Send a Python object, pickled with ``protocol``."""
+        return self.send(pickle.dumps(obj, protocol), flags=flags, **kwargs)
 
-    def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> Any:
+    def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> MessageTracker | None:
+        """Send ``obj`` as JSON (utf-8). ``copy``, ``track``, ``routing_id`` and ``group`` go to
+        send, any other keyword to json.dumps."""
         send_kwargs = {
             k: kwargs.pop(k) for k in ("copy", "track", "routing_id", "group") if k in kwargs
         }
@@ -333,7 +513,8 @@ class Socket:
         flags: int = 0,
         copy: bool = True,
         **kwargs: Any,
-    ) -> Any:
+    ) -> MessageTracker | None:
+        """Send ``serialize(msg)`` (a list of frames) as one message."""
         return self.send_multipart(serialize(msg), flags=flags, copy=copy, **kwargs)
 
     # -- receiving ----------------------------------------------------------------------------
@@ -352,14 +533,11 @@ class Socket:
         return frames.popleft(), True
 
     def _as_frame(self, data: bytes, more: bool) -> Frame:
-        frame = Frame(data)
-        frame.more = more
         peer = self._core.last_peer
-        if peer is not None:
-            frame._metadata = peer.metadata
-        return frame
+        return Frame._received(data, more, None if peer is None else peer.metadata)
 
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
+        """Receive one frame: bytes, or a Frame with ``copy=False``."""
         if not self._recv_frames and copy:
             # The usual case, kept to one call into the core (the per-message cost matters).
             message = self._recv_message(flags)
@@ -373,6 +551,7 @@ class Socket:
         return data if copy else self._as_frame(data, more)
 
     def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
+        """Receive a whole message (what is left of it): bytes, or Frames with ``copy=False``."""
         if self._recv_frames:
             frames = list(self._recv_frames)
             self._recv_frames.clear()
@@ -385,19 +564,23 @@ class Socket:
         return [self._as_frame(data, i < last) for i, data in enumerate(frames)]
 
     def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
+        """Receive a frame as a str, decoded with ``encoding``."""
         return self.recv(flags=flags).decode(encoding)
 
     recv_unicode = recv_string
 
     def recv_pyobj(self, flags: int = 0) -> Any:
+        """Receive a pickled Python object."""
         return pickle.loads(self.recv(flags=flags))
 
     def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
+        """Receive a JSON document (``kwargs`` go to json.loads)."""
         return json.loads(self.recv(flags=flags).decode("utf-8"), **kwargs)
 
     def recv_serialized(
         self, deserialize: Callable[[list[Any]], Any], flags: int = 0, copy: bool = True
     ) -> Any:
+        """Receive a message and return ``deserialize(frames)``."""
         return deserialize(self.recv_multipart(flags=flags, copy=copy))
 
     def recv_into(self, buffer: Any, /, *, nbytes: int = 0, flags: int = 0) -> int:
@@ -413,12 +596,19 @@ class Socket:
 
     # -- polling and closing ------------------------------------------------------------------
 
-    def poll(self, timeout: int | None = None, flags: int = PollEvent.POLLIN) -> int:
+    def poll(self, timeout: int | None = None, flags: int = _POLLIN) -> int:
+        """Wait until the socket can receive (POLLIN) and/or send (POLLOUT), at most
+        ``timeout`` ms (None or negative: forever); the events ready, 0 on timeout."""
         if self.closed:
             raise ZMQError(errno.ENOTSUP)
+        if timeout is not None and not isinstance(timeout, (int, float)):
+            raise TypeError(f"timeout must be a number of milliseconds, not {timeout!r}")
+        flags = flags if type(flags) is int else _as_flags(flags)
         return self._core.poll(timeout, flags)
 
     def close(self, linger: int | None = None) -> None:
+        """Close the socket (and its shadows), with ``linger`` ms for its queued messages if
+        given (else its LINGER). Closing twice is harmless."""
         self._core.close(linger)
 
     def __enter__(self) -> Socket:
@@ -429,20 +619,20 @@ class Socket:
 
     def __del__(self) -> None:
         core = self.__dict__.get("_core")
-        if core is not None and not core.closed:
-            warnings.warn(f"unclosed socket {self!r}", ResourceWarning, stacklevel=2)
+        if core is not None and not core.closed and not self._shadow:
+            warnings.warn(f"Unclosed socket {self!r}", ResourceWarning, stacklevel=2)
             try:
                 core.close()
             except Exception:
                 pass
 
     def __repr__(self) -> str:
-        state = " closed" if self.closed else ""
-        return f"<purezmq.Socket({self.socket_type!r}){state} at {id(self):#x}>"
-
-    @property
-    def underlying(self) -> int:
-        return id(self)
+        cls = type(self)
+        name = cls.__dict__.get("_repr_cls") or f"{cls.__module__}.{cls.__name__}"
+        core = self.__dict__.get("_core")
+        kind = "?" if core is None else core.socket_type.name
+        closed = " closed" if core is not None and core.closed else ""
+        return f"<{name}(zmq.{kind}) at {id(self):#x}{closed}>"
 
 
 def _option_property(option: SocketOption) -> property:

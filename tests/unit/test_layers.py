@@ -38,6 +38,17 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "purezmq.poll",
             "purezmq.frame",
             "purezmq.auth",
+            # pyzmq's module layout (zmq.backend, zmq.sugar, ...), over the API above.
+            "purezmq.backend",
+            "purezmq.sugar",
+            "purezmq.decorators",
+            "purezmq.log",
+            "purezmq.curve_keygen",
+            "purezmq._as_zmq",
+            "purezmq._autoinstall",
+            # A foundation package's module that needs a Context.
+            "purezmq.utils.garbage",
+            "purezmq.devices",
         ),
     ),
     ("tools", ("purezmq.cli", "purezmq.bench", "purezmq.apps")),

@@ -40,9 +40,9 @@ def _version() -> str:
 
         return version("purezmq")
     except PackageNotFoundError:
-        import purezmq
+        from purezmq.sugar.version import PUREZMQ_VERSION
 
-        return str(getattr(purezmq, "__version__", "unknown"))
+        return PUREZMQ_VERSION  # (purezmq.__version__ is the pyzmq API version it implements)
 
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (

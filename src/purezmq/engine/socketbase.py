@@ -16,7 +16,7 @@ from typing import Any
 from ..constants import SocketOption as Opt
 from ..constants import SocketType
 from ..error import Again, ContextTerminated, ZMQError
-from ..options import Options
+from ..options import SPECS, Options
 from ..routing.pipe import Peer, Pipe, Queued
 from ..routing.sockets import ROUTING_BY_TYPE, Routing
 from ..transport import address as addr
@@ -26,6 +26,9 @@ from .iothread import LockedLoop
 from .runtime import Runtime
 from .session import Session
 from .signaler import Signaler
+
+#: getsockopt options that the socket, not its options, knows.
+_SOCKET_STATE = frozenset({Opt.EVENTS, Opt.FD, Opt.LAST_ENDPOINT, Opt.TOPICS_COUNT, Opt.RCVMORE})
 
 
 class SocketBase:
@@ -40,9 +43,8 @@ class SocketBase:
             )
         self.socket_type_name = self.socket_type.name
         self.runtime = runtime
-        self.options = Options()
-        self.options.copy_from(runtime.socket_defaults)
-        self.options.values[Opt.TYPE] = int(self.socket_type)
+        # Its type's defaults (LINGER is 0 on SUB), then what the context set for its sockets.
+        self.options = Options.for_socket(int(self.socket_type), runtime.socket_defaults)
         self.routing: Routing = ROUTING_BY_TYPE[self.socket_type_name](self.options)
         self.mailbox: deque[tuple[str, Peer]] = deque()
         self.signal = Signaler()
@@ -160,11 +162,71 @@ class SocketBase:
         self._send_ok = self._recv_ok = False
         self.signal.set()
 
+    def process_forked(self) -> None:
+        """In the child of a fork(): every later call takes the slow path (check_open)."""
+        self._send_ok = self._recv_ok = False
+
     def check_open(self) -> None:
         if self.closed:
             raise ZMQError(errno.ENOTSOCK)
+        if self.runtime.inherited:
+            raise self.runtime.inherited_error()
         if self.runtime.terminated:
             raise ContextTerminated()
+
+    # -- options ------------------------------------------------------------------------------
+
+    def setsockopt(self, option: int, value: Any) -> None:
+        """zmq_setsockopt: pyzmq's type checks, then libzmq's (the option, this socket type,
+        the value); SUBSCRIBE and UNSUBSCRIBE act on the routing at once, the rest is stored."""
+        if self.closed:
+            raise ZMQError(errno.ENOTSOCK)
+        try:
+            stored = self.options.check(option, value)
+        except ZMQError:
+            self.check_open()  # (libzmq says ETERM before it looks at the option.)
+            raise
+        self.check_open()
+        if option == Opt.SUBSCRIBE or option == Opt.UNSUBSCRIBE:
+            routing: Any = self.routing
+            # (A PUB's or XPUB's with XPUB_MANUAL: taken, but nothing acts on it yet.)
+            if hasattr(routing, "subscribe"):
+                self.process_mailbox()
+                if option == Opt.SUBSCRIBE:
+                    routing.subscribe(stored)
+                else:
+                    routing.unsubscribe(stored)
+            return
+        self.options.set(option, stored)
+
+    def getsockopt(self, option: int) -> int | bytes:
+        """zmq_getsockopt: EINVAL for an option this socket type does not read (write-only
+        ones too). RCVMORE is the API's (it holds the frames of a message being read)."""
+        self.check_open()
+        spec = SPECS.get(option)
+        if spec is None or not spec.readable or not spec.applies_to(self.socket_type):
+            raise ZMQError(errno.EINVAL)
+        if option in _SOCKET_STATE:
+            if option == Opt.EVENTS:
+                return self.events()
+            if option == Opt.FD:
+                return self.fileno()
+            if option == Opt.LAST_ENDPOINT:
+                return self.last_endpoint
+            if option == Opt.TOPICS_COUNT:
+                return self._topics_count()
+            return 0  # RCVMORE
+        return self.options.get(option)
+
+    def _topics_count(self) -> int:
+        """TOPICS_COUNT: the distinct topics a SUB/XSUB subscribed to, or a PUB/XPUB's
+        subscribers did."""
+        self.process_mailbox()  # (Subscriptions that arrived are taken in.)
+        routing: Any = self.routing
+        subscriptions = getattr(routing, "subscriptions", None)
+        if subscriptions is not None:
+            return sum(1 for _ in subscriptions)
+        return len(routing.index._peers)  # (SubscriberIndex: topic -> its subscribers.)
 
     # -- sending and receiving ----------------------------------------------------------------
 

@@ -1,14 +1,32 @@
-"""Z85 (RFC 32): the printable encoding of CURVE keys, 5 characters for every 4 bytes."""
+"""Z85 (RFC 32): the printable encoding of CURVE keys, 5 characters for every 4 bytes.
+
+The errors are pyzmq's: a bad length is a ValueError; a character outside the alphabet is a
+KeyError and a group above 2**32 - 1 a ``struct.error`` in pyzmq, so those two are raised here as
+exceptions that are both that and a ValueError (code may catch either)."""
 
 from __future__ import annotations
 
 import struct
 
 ALPHABET = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
-_DECODE = {char: index for index, char in enumerate(ALPHABET)}
+#: pyzmq's names: the alphabet, and each character's (byte's) value.
+Z85CHARS = ALPHABET
+Z85MAP = {char: index for index, char in enumerate(ALPHABET)}
+_DECODE = Z85MAP
 
 
-def encode(rawbytes: bytes) -> bytes:
+class Z85CharacterError(ValueError, KeyError):
+    """A byte outside the Z85 alphabet (pyzmq raises KeyError)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class Z85GroupError(ValueError, struct.error):
+    """Five characters worth more than 2**32 - 1 (pyzmq raises struct.error)."""
+
+
+def encode(rawbytes: bytes | bytearray | memoryview) -> bytes:
     """Encode bytes whose length is a multiple of 4."""
     if len(rawbytes) % 4:
         raise ValueError(f"length must be multiple of 4, not {len(rawbytes)}")
@@ -22,8 +40,8 @@ def encode(rawbytes: bytes) -> bytes:
     return bytes(out)
 
 
-def decode(z85bytes: bytes | str) -> bytes:
-    """Decode a Z85 string whose length is a multiple of 5."""
+def decode(z85bytes: str | bytes | bytearray | memoryview) -> bytes:
+    """Decode Z85 bytes (or an ASCII string) whose length is a multiple of 5."""
     if isinstance(z85bytes, str):
         try:
             z85bytes = z85bytes.encode("ascii")
@@ -32,14 +50,15 @@ def decode(z85bytes: bytes | str) -> bytes:
     if len(z85bytes) % 5:
         raise ValueError(f"Z85 length must be multiple of 5, not {len(z85bytes)}")
     out = bytearray()
-    for start in range(0, len(z85bytes), 5):
+    data = bytes(z85bytes)
+    for start in range(0, len(data), 5):
         value = 0
-        for char in z85bytes[start : start + 5]:
+        for char in data[start : start + 5]:
             try:
                 value = value * 85 + _DECODE[char]
             except KeyError:
-                raise ValueError(f"invalid Z85 character {chr(char)!r}") from None
+                raise Z85CharacterError(f"invalid Z85 character {chr(char)!r}") from None
         if value > 0xFFFFFFFF:
-            raise ValueError("invalid Z85 group")
+            raise Z85GroupError("'I' format requires 0 <= number <= 4294967295")
         out += struct.pack(">I", value)
     return bytes(out)
