@@ -138,6 +138,7 @@ def role(lib: Any, name: str, endpoint: str, args: dict[str, Any]) -> None:
         sock.close(0)
     elif name == "dealers":
         raise_fd_limit()
+        ctx.set(lib.MAX_SOCKETS, args["dealers"] + 16)  # (libzmq's default is 1023.)
         sockets = []
         for _ in range(args["dealers"]):
             dealer = ctx.socket(lib.DEALER)
