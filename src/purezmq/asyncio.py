@@ -1,8 +1,30 @@
-"""purezmq.asyncio: sockets whose send/recv/poll return awaitables, a drop-in for zmq.asyncio.
+"""purezmq.asyncio: sockets whose calls return asyncio Futures, a drop-in for zmq.asyncio.
 
-The engine runs inside the event loop (asyncio transports, no helper thread). Operations return
-futures like pyzmq's; one that cannot complete at once waits without holding any message, so a
-cancelled recv loses nothing and a cancelled send sends nothing.
+The engine runs inside the event loop (asyncio transports, no helper thread). Every operation
+returns an ``asyncio.Future`` as pyzmq's do (already done when it could complete at once); one
+that cannot complete at once waits without holding any message, so a cancelled recv loses
+nothing and a cancelled send sends nothing.
+
+As in pyzmq:
+
+- ``Socket.from_socket(sock)``, ``Socket.shadow(sock or sock.underlying)`` and
+  ``Context(ctx)``/``Context.shadow(ctx)`` wrap a blocking socket or context: the shadow shares
+  its core (its connections, its queues). A blocking socket's connections stay in its context's
+  I/O thread; the loop watches its signal descriptor, as pyzmq watches ZMQ_FD.
+- ``Poller`` polls asyncio sockets, blocking sockets and file descriptors alike.
+- A context outlives event loops: ``asyncio.run`` twice with one context (or
+  ``Context.instance()``) works, and so does a socket made outside any loop. The sockets of a
+  loop that has ended move to the next loop that uses one of them: listeners serve again, and
+  connections, which ended with the old loop, are made again (a connecting socket reconnects
+  after RECONNECT_IVL and keeps what it had queued; what was in flight in the old loop's
+  transports is lost, as with any broken connection).
+
+``Context.term()`` called in a coroutine: pyzmq's blocks the event loop until every socket is
+closed and has flushed its messages (LINGER). purezmq's cannot block the loop its own sockets run
+in: it returns at once; pending and later calls raise ContextTerminated; closed sockets flush in
+their linger tasks, which ``asyncio.run`` waits for (within LINGER, or by the rules of a program's
+exit). Sockets of this loop still open are not waited for (pyzmq's term() would hang forever
+there); sockets of other threads are, as usual.
 """
 
 from __future__ import annotations
@@ -12,30 +34,39 @@ import errno
 import functools
 import json
 import pickle
+import select
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import context as _context
 from . import poll as _poll
 from . import socket as _socket
-from .constants import Flag, PollEvent
+from .constants import PollEvent
 from .constants import SocketOption as Opt
-from .engine.asyncio_core import AsyncSocketCore
+from .engine.asyncio_core import (
+    AsyncSocketCore,
+    ThreadedCoreDriver,
+    driver_for,
+    terminate_in_loop,
+    waiting,
+)
+from .engine.socketbase import SocketBase
 from .error import Again, ZMQError
+from .frame import Frame as _Frame
 
-_NOBLOCK = int(Flag.DONTWAIT)
-_SNDMORE = int(Flag.SNDMORE)
+_NOBLOCK = 1  # zmq.NOBLOCK / DONTWAIT
+_SNDMORE = 2  # zmq.SNDMORE
+_POLLIN = int(PollEvent.POLLIN)
+_POLLOUT = int(PollEvent.POLLOUT)
+_POLLERR = int(PollEvent.POLLERR)
 
-
-def _done(
-    loop: asyncio.AbstractEventLoop, result: Any = None, exc: BaseException | None = None
-) -> asyncio.Future[Any]:
-    future: asyncio.Future[Any] = loop.create_future()
-    if exc is not None:
-        future.set_exception(exc)
-    else:
-        future.set_result(result)
-    return future
+# The blocking API's operations, called with NOBLOCK: what the futures run.
+_recv = _socket.Socket.recv
+_recv_multipart = _socket.Socket.recv_multipart
+_recv_into = _socket.Socket.recv_into
+_as_bytes = _socket._as_bytes
+_as_flags = _socket._as_flags
+_running_loop = asyncio._get_running_loop
 
 
 def _resolve(future: asyncio.Future[Any], value: Any) -> None:
@@ -43,84 +74,156 @@ def _resolve(future: asyncio.Future[Any], value: Any) -> None:
         future.set_result(value)
 
 
+def _send_parked(send_message: Callable[[Any, int], None], message: Any, result: Any) -> Any:
+    send_message(message, _NOBLOCK)
+    return result
+
+
 class Socket(_socket.Socket):
-    """zmq.asyncio.Socket: send/recv/poll return futures to await."""
+    """zmq.asyncio.Socket: send/recv/poll (and their variants) return asyncio Futures."""
 
     _core_class = AsyncSocketCore
-    _core: AsyncSocketCore
+    _driver: AsyncSocketCore | ThreadedCoreDriver
 
-    def _attempt(
-        self, queue: str, operation: Callable[[], Any], flags: int, timeout_option: int
-    ) -> asyncio.Future[Any]:
-        core = self._core
-        loop = core.ensure_loop()
-        try:
-            return _done(loop, operation())
-        except Again as exc:
-            if int(flags) & _NOBLOCK:
-                return _done(loop, exc=exc)
-        except Exception as exc:  # noqa: BLE001 - delivered through the future, as in pyzmq
-            return _done(loop, exc=exc)
-        return core.park(queue, operation, core.options.int(timeout_option))
+    def __init__(
+        self,
+        context: Any = None,
+        socket_type: int = -1,
+        io_loop: Any = None,
+        _from_socket: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        # (io_loop, as pyzmq's, is not needed: a socket serves the loop that uses it.)
+        if _from_socket is not None:
+            kwargs["shadow"] = _from_socket
+        super().__init__(context, socket_type, **kwargs)
+        object.__setattr__(self, "_driver", driver_for(self._core))
+
+    @classmethod
+    def from_socket(cls, socket: Any, io_loop: Any = None) -> Socket:
+        """An asyncio socket over ``socket`` (blocking or not): a shadow, sharing its core."""
+        if not isinstance(socket, _socket.Socket):
+            raise AttributeError(f"{type(socket).__name__!r} object has no attribute 'underlying'")
+        return cls(shadow=socket)
+
+    def close(self, linger: int | None = None) -> None:
+        driver = self.__dict__.get("_driver")
+        if isinstance(driver, ThreadedCoreDriver):
+            driver.closing()
+        super().close(linger)
 
     # -- receiving ----------------------------------------------------------------------------
 
+    def _gone(self, exc: ZMQError) -> None:
+        """pyzmq raises (rather than fails the future) a receive on a socket that is closed, or
+        whose context was terminated."""
+        core = self._core
+        runtime = core.runtime
+        if core.closed or runtime.terminated or getattr(runtime, "inherited", False):
+            raise exc
+
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> asyncio.Future[Any]:
-        sync = super().recv
-        return self._attempt("recv", lambda: sync(int(flags) | _NOBLOCK, copy), flags, Opt.RCVTIMEO)
+        if type(flags) is not int:
+            flags = _as_flags(flags)
+        driver = self._driver
+        future = driver.ensure_loop().create_future()
+        # (Behind receives already waiting, it waits its turn: futures complete in call order.)
+        if flags & _NOBLOCK or not (driver.recv_waiters and waiting(driver.recv_waiters)):
+            try:
+                future.set_result(_recv(self, flags | _NOBLOCK, copy))
+                return future
+            except Again as exc:
+                if flags & _NOBLOCK:
+                    future.set_exception(exc)
+                    return future
+            except ZMQError as exc:
+                self._gone(exc)
+                future.set_exception(exc)
+                return future
+            except Exception as exc:  # noqa: BLE001 - delivered through the future, as pyzmq
+                future.set_exception(exc)
+                return future
+        operation = functools.partial(_recv, self, _NOBLOCK, copy)
+        return driver.park(future, "recv", operation, self._core.options.int(Opt.RCVTIMEO))
+
+    def _receive(self, flags: Any, operation: Callable[[int], Any]) -> asyncio.Future[Any]:
+        """A future for ``operation(flags)`` (which receives, then maybe decodes)."""
+        if type(flags) is not int:
+            flags = _as_flags(flags)
+        driver = self._driver
+        future = driver.ensure_loop().create_future()
+        if flags & _NOBLOCK or not (driver.recv_waiters and waiting(driver.recv_waiters)):
+            try:
+                future.set_result(operation(flags | _NOBLOCK))
+                return future
+            except Again as exc:
+                if flags & _NOBLOCK:
+                    future.set_exception(exc)
+                    return future
+            except ZMQError as exc:
+                self._gone(exc)
+                future.set_exception(exc)
+                return future
+            except Exception as exc:  # noqa: BLE001
+                future.set_exception(exc)
+                return future
+        parked = functools.partial(operation, _NOBLOCK)
+        return driver.park(future, "recv", parked, self._core.options.int(Opt.RCVTIMEO))
 
     def recv_multipart(
         self, flags: int = 0, copy: bool = True, track: bool = False
     ) -> asyncio.Future[Any]:
-        sync = super().recv_multipart
-        return self._attempt("recv", lambda: sync(int(flags) | _NOBLOCK, copy), flags, Opt.RCVTIMEO)
+        return self._receive(flags, lambda f: _recv_multipart(self, f, copy))
 
-    async def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
-        return (await self.recv(flags)).decode(encoding)
+    def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> asyncio.Future[Any]:
+        return self._receive(flags, lambda f: _recv(self, f).decode(encoding))
 
-    async def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
-        return json.loads((await self.recv(flags)).decode("utf-8"), **kwargs)
+    recv_unicode = recv_string
 
-    async def recv_pyobj(self, flags: int = 0) -> Any:
-        return pickle.loads(await self.recv(flags))
+    def recv_json(self, flags: int = 0, **kwargs: Any) -> asyncio.Future[Any]:
+        return self._receive(flags, lambda f: json.loads(_recv(self, f).decode("utf-8"), **kwargs))
 
-    async def recv_serialized(
+    def recv_pyobj(self, flags: int = 0) -> asyncio.Future[Any]:
+        return self._receive(flags, lambda f: pickle.loads(_recv(self, f)))
+
+    def recv_serialized(
         self, deserialize: Callable[[list[Any]], Any], flags: int = 0, copy: bool = True
-    ) -> Any:
-        return deserialize(await self.recv_multipart(flags, copy))
+    ) -> asyncio.Future[Any]:
+        return self._receive(flags, lambda f: deserialize(_recv_multipart(self, f, copy)))
 
-    def recv_into(self, buffer: Any, /, *, nbytes: int = 0, flags: int = 0) -> asyncio.Future[int]:
-        sync = super().recv_into
-        return self._attempt(
-            "recv",
-            lambda: sync(buffer, nbytes=nbytes, flags=int(flags) | _NOBLOCK),
-            flags,
-            Opt.RCVTIMEO,
-        )
+    def recv_into(self, buffer: Any, /, *, nbytes: int = 0, flags: int = 0) -> asyncio.Future[Any]:
+        return self._receive(flags, lambda f: _recv_into(self, buffer, nbytes=nbytes, flags=f))
 
     # -- sending ------------------------------------------------------------------------------
 
-    def send_multipart(
-        self,
-        msg_parts: Sequence[Any],
-        flags: int = 0,
-        copy: bool = True,
-        track: bool = False,
-        **kwargs: Any,
+    def _send_now(
+        self, future: asyncio.Future[Any], message: Any, flags: int, result: Any
     ) -> asyncio.Future[Any]:
-        frames = [_socket._as_bytes(part) for part in msg_parts]
-        if not frames:
-            raise ValueError("a message needs at least one part")
-        if self._send_frames:
-            frames = self._send_frames + frames
-            object.__setattr__(self, "_send_frames", [])
+        send_message = self._send_message
+        driver = self._driver
+        # (Behind sends already waiting, it waits its turn: messages go in call order.)
+        if flags & _NOBLOCK or not (driver.send_waiters and waiting(driver.send_waiters)):
+            try:
+                send_message(message, flags | _NOBLOCK)
+                future.set_result(result)
+                return future
+            except Again as exc:
+                if flags & _NOBLOCK:
+                    future.set_exception(exc)
+                    return future
+            except Exception as exc:  # noqa: BLE001 - delivered through the future, as pyzmq
+                future.set_exception(exc)
+                return future
+        operation = functools.partial(_send_parked, send_message, message, result)
+        return driver.park(future, "send", operation, self._core.options.int(Opt.SNDTIMEO))
+
+    def _first_frame(self) -> None:
+        """The first frame of a message (SNDMORE): what pyzmq's send would refuse at once."""
         core = self._core
-
-        def operation() -> Any:
-            core.send_message(frames, _NOBLOCK)
-            return _socket._DONE if track else None
-
-        return self._attempt("send", operation, flags, Opt.SNDTIMEO)
+        core.check_open()
+        if not core.routing.sends:
+            raise ZMQError(errno.ENOTSUP)
+        core.routing.check_send_state()
 
     def send(
         self,
@@ -131,11 +234,82 @@ class Socket(_socket.Socket):
         routing_id: int | None = None,
         group: str | None = None,
     ) -> asyncio.Future[Any]:
-        if int(flags) & _SNDMORE:  # (int: an IntFlag's & is a Python call.)
-            # Frames wait in the socket until the last one; only the whole message is sent.
-            self._send_frames.append(_socket._as_bytes(data))
-            return _done(self._core.ensure_loop(), _socket._DONE if track else None)
-        return self.send_multipart([data], flags, copy, track)
+        if type(flags) is not int:
+            flags = _as_flags(flags)
+        future = self._driver.ensure_loop().create_future()
+        try:
+            if type(data) is bytes:
+                frame = data
+                result = None if copy else self._result(data, frame, copy, track)
+            else:
+                frame = _as_bytes(data)
+                result = self._result(data, frame, copy, track)
+            frames = self._send_frames
+            if flags & _SNDMORE:
+                # Frames wait in the socket until the last one; the whole message is sent then.
+                if not frames:
+                    self._first_frame()
+                frames.append(frame)
+                future.set_result(result)
+                return future
+            if frames:
+                frames.append(frame)
+                object.__setattr__(self, "_send_frames", [])
+                message: Any = frames
+            else:
+                message = frame if self._sends_bodies else [frame]
+        except Exception as exc:  # noqa: BLE001 - delivered through the future, as in pyzmq
+            future.set_exception(exc)
+            return future
+        return self._send_now(future, message, flags, result)
+
+    def send_multipart(
+        self,
+        msg_parts: Sequence[Any],
+        flags: int = 0,
+        copy: bool = True,
+        track: bool = False,
+        **kwargs: Any,
+    ) -> asyncio.Future[Any]:
+        if type(flags) is not int:
+            flags = _as_flags(flags)
+        future = self._driver.ensure_loop().create_future()
+        try:
+            frames, result = self._frames_of(msg_parts, copy, track)
+            if self._send_frames:
+                frames = self._send_frames + frames
+                object.__setattr__(self, "_send_frames", [])
+        except Exception as exc:  # noqa: BLE001 - delivered through the future, as in pyzmq
+            future.set_exception(exc)
+            return future
+        return self._send_now(future, frames, flags & ~_SNDMORE, result)
+
+    def _frames_of(self, msg_parts: Any, copy: bool, track: bool) -> tuple[list[bytes], Any]:
+        """A message's frames, and what its send returns (as the blocking send_multipart)."""
+        if type(msg_parts) is not list and type(msg_parts) is not tuple:
+            msg_parts = list(msg_parts)
+        try:
+            frames = [part if type(part) is bytes else _as_bytes(part) for part in msg_parts]
+        except (TypeError, BufferError):
+            for number, part in enumerate(msg_parts):
+                try:
+                    _as_bytes(part)
+                except TypeError:
+                    raise TypeError(
+                        f"Frame {number} ({part!r:.32}) does not support the buffer interface."
+                    ) from None
+            raise
+        if not frames:
+            raise IndexError("send_multipart needs at least one frame, got an empty message")
+        result = None
+        if track:
+            for part, frame in zip(msg_parts, frames, strict=True):
+                result = self._result(part, frame, copy, True)
+        elif not copy:
+            result = self._result(msg_parts[-1], frames[-1], False, False)
+        elif type(msg_parts[-1]) is not bytes and isinstance(msg_parts[-1], _Frame):
+            result = msg_parts[-1].tracker
+        return frames, result
 
     def send_string(
         self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any
@@ -147,7 +321,9 @@ class Socket(_socket.Socket):
     send_unicode = send_string
 
     def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> asyncio.Future[Any]:
-        send_kwargs = {k: kwargs.pop(k) for k in ("copy", "track") if k in kwargs}
+        send_kwargs = {
+            k: kwargs.pop(k) for k in ("copy", "track", "routing_id", "group") if k in kwargs
+        }
         return self.send(json.dumps(obj, **kwargs).encode("utf-8"), flags, **send_kwargs)
 
     def send_pyobj(
@@ -172,14 +348,21 @@ class Socket(_socket.Socket):
     ) -> asyncio.Future[int]:
         if self.closed:
             raise ZMQError(errno.ENOTSUP)
-        core = self._core
-        loop = core.ensure_loop()
+        if timeout is not None and not isinstance(timeout, (int, float)):
+            raise TypeError(f"timeout must be a number of milliseconds, not {timeout!r}")
+        mask = int(flags)
+        driver = self._driver
+        loop = driver.ensure_loop()
         future: asyncio.Future[int] = loop.create_future()
+        core = self._core
         try:
-            events = core.events() & flags
-        except Exception as exc:  # noqa: BLE001
+            core.check_open()
+        except ZMQError as exc:
+            if timeout != 0:
+                raise  # (As pyzmq: raised, except for poll(0), whose future fails.)
             future.set_exception(exc)
             return future
+        events = core.events() & mask
         if events or timeout == 0:
             future.set_result(events)
             return future
@@ -191,14 +374,15 @@ class Socket(_socket.Socket):
                 future.cancel()
                 return
             try:
-                ready = core.events() & flags
+                core.check_open()
+                ready = core.events() & mask
             except Exception as exc:  # noqa: BLE001
                 future.set_exception(exc)
                 return
             if ready:
                 future.set_result(ready)
 
-        stop = core.watch(check)
+        stop = driver.watch(check)
         timer = None
         if timeout is not None and timeout > 0:
             timer = loop.call_later(timeout / 1000, _resolve, future, 0)
@@ -212,47 +396,119 @@ class Socket(_socket.Socket):
         return future
 
 
-class Poller(_poll.Poller):
-    """zmq.asyncio.Poller: ``await poller.poll(timeout_ms)``."""
+def _fd_of(item: Any) -> int:
+    if isinstance(item, int) and not isinstance(item, bool):
+        fd = item
+    else:
+        fileno = getattr(item, "fileno", None)
+        fd = fileno() if callable(fileno) else None
+        if not isinstance(fd, int):
+            raise ValueError(f"Invalid file object: {item!r}")
+    if fd < 0:
+        raise ValueError(f"Invalid file descriptor: {fd}")
+    return fd
 
-    def poll(self, timeout: float | None = None) -> asyncio.Future[list[tuple[Any, int]]]:
+
+#: A Poller's item: (what was registered, its mask, its core if a purezmq socket, else its fd).
+_Item = tuple[Any, int, "SocketBase | None", int]
+
+
+def _poll_items(sockets: list[tuple[Any, int]]) -> list[_Item]:
+    items: list[_Item] = []
+    for item, mask in sockets:
+        core = None if isinstance(item, int) else getattr(item, "_core", None)
+        if isinstance(core, SocketBase):
+            items.append((item, int(mask), core, -1))
+        else:
+            items.append((item, int(mask), None, _fd_of(item)))
+    return items
+
+
+def _ready(items: list[_Item]) -> list[tuple[Any, int]]:
+    """What is ready now, as pyzmq reports it (a file descriptor by its number)."""
+    found: list[tuple[Any, int]] = []
+    raw: list[tuple[int, int]] = []
+    for item, mask, core, fd in items:
+        if core is not None:
+            core.check_open()
+            events = core.events() & mask
+            if events:
+                found.append((item, events))
+        else:
+            raw.append((fd, mask))
+    if raw:
+        poller = select.poll()
+        masks: dict[int, int] = {}
+        for fd, mask in raw:
+            masks[fd] = masks.get(fd, 0) | mask
+        for fd, mask in masks.items():
+            poller.register(
+                fd,
+                (select.POLLIN if mask & _POLLIN else 0)
+                | (select.POLLOUT if mask & _POLLOUT else 0),
+            )
+        for fd, revents in poller.poll(0):
+            events = 0
+            if revents & (select.POLLIN | select.POLLHUP):
+                events |= _POLLIN
+            if revents & select.POLLOUT:
+                events |= _POLLOUT
+            if revents & (select.POLLERR | select.POLLNVAL):
+                events |= _POLLERR
+            events &= masks[fd] | _POLLERR
+            if events:
+                found.append((fd, events))
+    return found
+
+
+class Poller(_poll.Poller):
+    """zmq.asyncio.Poller: ``await poller.poll(timeout_ms)`` -> [(socket or fd, events)], over
+    asyncio sockets, blocking sockets and file descriptors (or objects with ``fileno()``)."""
+
+    def poll(self, timeout: float | None = -1) -> asyncio.Future[list[tuple[Any, int]]]:
+        if timeout is None:
+            timeout = -1
+        if not isinstance(timeout, (int, float)):
+            raise TypeError(f"timeout must be a number of milliseconds, not {timeout!r}")
         loop = asyncio.get_running_loop()
+        items = _poll_items(self.sockets)
         future: asyncio.Future[list[tuple[Any, int]]] = loop.create_future()
-        items = list(self.sockets)
+        ready = _ready(items)  # (Errors -- a closed socket, a terminated context -- raised.)
+        if ready or timeout == 0:
+            future.set_result(ready)
+            return future
 
         def check() -> None:
             if future.done():
                 return
             try:
-                ready = _poll.zmq_poll(items, 0)
+                found = _ready(items)
             except Exception as exc:  # noqa: BLE001
                 future.set_exception(exc)
                 return
-            if ready:
-                future.set_result(ready)
+            if found:
+                future.set_result(found)
 
-        check()
-        if future.done() or timeout == 0:
-            if not future.done():
-                future.set_result([])
-            return future
         stops: list[Callable[[], Any]] = []
-        for item, mask in items:
-            core = getattr(item, "_core", None)
-            if isinstance(core, AsyncSocketCore):
-                stops.append(core.watch(check))
-            elif core is not None:
-                raise TypeError("an asyncio Poller can only watch asyncio sockets and fds")
-            else:
-                fd = item if isinstance(item, int) else item.fileno()
-                if mask & PollEvent.POLLIN:
+        try:
+            for _, mask, core, fd in items:
+                if core is not None:
+                    driver = driver_for(core)
+                    driver.ensure_loop()
+                    stops.append(driver.watch(check))
+                    continue
+                if mask & _POLLIN:
                     loop.add_reader(fd, check)
                     stops.append(functools.partial(loop.remove_reader, fd))
-                if mask & PollEvent.POLLOUT:
+                if mask & _POLLOUT:
                     loop.add_writer(fd, check)
                     stops.append(functools.partial(loop.remove_writer, fd))
+        except BaseException:
+            for stop in stops:
+                stop()
+            raise
         timer = None
-        if timeout is not None and timeout > 0:
+        if timeout > 0:
             timer = loop.call_later(timeout / 1000, _resolve, future, [])
 
         def cleanup(_: Any) -> None:
@@ -266,9 +522,22 @@ class Poller(_poll.Poller):
 
 
 class Context(_context.Context):
-    """zmq.asyncio.Context: its sockets are asyncio sockets."""
+    """zmq.asyncio.Context: its sockets are asyncio sockets. ``Context(ctx)``,
+    ``Context(shadow=ctx)`` and ``Context.shadow(ctx or ctx.underlying)`` share ``ctx``'s
+    sockets, inproc names and termination (see purezmq.Context)."""
 
     _socket_class = Socket
+
+    def term(self) -> None:
+        """Terminate; in a coroutine, without blocking the loop (see the module's help)."""
+        if self.closed:
+            return
+        loop = _running_loop()
+        if loop is None:
+            super().term()
+            return
+        terminate_in_loop(self._runtime, loop)
+        object.__setattr__(self, "_closed", True)
 
 
 __all__ = ["Context", "Poller", "Socket"]
