@@ -26,6 +26,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
+import types
 import warnings
 import weakref
 from typing import Any, ClassVar, TypeVar
@@ -144,6 +145,9 @@ class Context:
 
     ``Context(io_threads=1)``; ``Context(ctx)`` or ``Context(shadow=ctx or ctx.underlying)``
     a shadow of ``ctx`` (see the module's help)."""
+
+    #: pyzmq's are typing.Generic: code annotates ``zmq.Context[Any]`` in class bodies (ipykernel).
+    __class_getitem__ = classmethod(types.GenericAlias)
 
     _instance: ClassVar[Any] = None
     _instance_lock: ClassVar[threading.Lock] = threading.Lock()

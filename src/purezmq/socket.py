@@ -13,6 +13,7 @@ import errno
 import json
 import pickle
 import random
+import types
 import warnings
 import weakref
 from collections import deque
@@ -122,6 +123,9 @@ class Socket:
 
     ``Socket(context, socket_type)``, usually made by ``Context.socket``; ``Socket(sock)`` or
     ``Socket(shadow=sock or sock.underlying)`` a shadow (see the module's help)."""
+
+    #: pyzmq's are typing.Generic: code annotates ``zmq.Socket[Any]`` in class bodies (ipykernel).
+    __class_getitem__ = classmethod(types.GenericAlias)
 
     _core_class: type[SocketBase] = SocketBase
     #: How repr names the class (a subclass is named by its module and qualified name).

@@ -49,11 +49,21 @@ CHECKS = textwrap.dedent(
     sock.close()
     ctx.term()
     try:
-        import zmq.eventloop.zmqstream
-    except ModuleNotFoundError as exc:
-        assert exc.name.startswith("zmq.eventloop"), exc.name
+        import tornado  # noqa: F401 - purezmq.eventloop needs it (the tornado extra)
+    except ImportError:
+        pass
     else:
-        raise AssertionError("zmq.eventloop is not purezmq's")
+        import zmq.eventloop.zmqstream
+        import purezmq.eventloop.zmqstream
+        assert zmq.eventloop.zmqstream is purezmq.eventloop.zmqstream
+        from zmq.eventloop.zmqstream import ZMQStream
+        assert ZMQStream.__module__ == "purezmq.eventloop.zmqstream"
+    try:
+        import zmq.green
+    except ModuleNotFoundError as exc:
+        assert exc.name.startswith("zmq.green"), exc.name
+    else:
+        raise AssertionError("zmq.green is not purezmq's")
     import zmq.constants
     assert zmq.constants is purezmq.constants
     print("OK")

@@ -84,6 +84,10 @@ MODULES = [
     "log",
     "log.handlers",
     "curve_keygen",
+    "eventloop",
+    "eventloop.ioloop",
+    "eventloop.zmqstream",
+    "eventloop.future",
 ]
 
 #: Names of pyzmq's modules purezmq leaves out, and why.
@@ -93,6 +97,9 @@ NOT_PROVIDED = {
     # pyzmq's collector thread: purezmq lends no memory to a C library, nothing to collect.
     "utils.garbage": {"GarbageCollectorThread"},
     "log.handlers": {"TYPE_CHECKING", "_name", "_meth"},  # leftovers of pyzmq's module code
+    "eventloop.zmqstream": {"TYPE_CHECKING"},
+    # pyzmq's private mixins of its future sockets (purezmq's are purezmq.asyncio's).
+    "eventloop.future": {"_AsyncTornado", "_CancellableTornadoTimeout"},
 }
 
 

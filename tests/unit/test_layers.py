@@ -49,6 +49,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             # A foundation package's module that needs a Context.
             "purezmq.utils.garbage",
             "purezmq.devices",
+            # zmq.eventloop: ZMQStream and tornado's IOLoop (the tornado extra).
+            "purezmq.eventloop",
         ),
     ),
     ("tools", ("purezmq.cli", "purezmq.bench", "purezmq.apps")),
