@@ -147,7 +147,7 @@ class Context:
     a shadow of ``ctx`` (see the module's help)."""
 
     #: pyzmq's are typing.Generic: code annotates ``zmq.Context[Any]`` in class bodies (ipykernel).
-    __class_getitem__ = classmethod(types.GenericAlias)
+    __class_getitem__: ClassVar[Any] = classmethod(types.GenericAlias)
 
     _instance: ClassVar[Any] = None
     _instance_lock: ClassVar[threading.Lock] = threading.Lock()

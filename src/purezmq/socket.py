@@ -18,9 +18,9 @@ import warnings
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
-from .constants import Errno, Flag, PollEvent, SocketOption, SocketType
+from .constants import Errno, Event, Flag, PollEvent, SocketOption, SocketType
 from .engine.socketbase import SocketBase
 from .error import ZMQBindError, ZMQError, strerror
 from .frame import FINISHED_TRACKER, Frame, MessageTracker, _view
@@ -125,7 +125,7 @@ class Socket:
     ``Socket(shadow=sock or sock.underlying)`` a shadow (see the module's help)."""
 
     #: pyzmq's are typing.Generic: code annotates ``zmq.Socket[Any]`` in class bodies (ipykernel).
-    __class_getitem__ = classmethod(types.GenericAlias)
+    __class_getitem__: ClassVar[Any] = classmethod(types.GenericAlias)
 
     _core_class: type[SocketBase] = SocketBase
     #: How repr names the class (a subclass is named by its module and qualified name).
@@ -609,6 +609,49 @@ class Socket:
             raise TypeError(f"timeout must be a number of milliseconds, not {timeout!r}")
         flags = flags if type(flags) is int else _as_flags(flags)
         return self._core.poll(timeout, flags)
+
+    #: The PAIR that get_monitor_socket() made (pyzmq's attribute).
+    _monitor_socket: Any = None
+
+    def monitor(
+        self,
+        addr: str | bytes | None,
+        events: int = Event.ALL,
+        version: int = 1,
+        socket_type: int = SocketType.PAIR,
+    ) -> None:
+        """Publish this socket's events on an inproc PAIR bound to ``addr`` (zmq_socket_monitor);
+        ``addr`` None stops (MONITOR_STOPPED is the last event). ``events``: a mask of EVENT_*.
+        purezmq's extension: ``version=2`` (zmq_socket_monitor_versioned's format: local and remote
+        endpoints) and ``socket_type`` PUB or PUSH for the internal socket."""
+        if isinstance(addr, bytes):
+            addr = addr.decode("utf-8")
+        elif addr is not None and not isinstance(addr, str):
+            raise TypeError(f"Expected addr to be str, got addr={addr!r}")
+        if not isinstance(events, int):
+            raise TypeError("an integer is required")
+        self._core.monitor(addr, events, version, socket_type)
+
+    def get_monitor_socket(self, events: int | None = None, addr: str | None = None) -> Socket:
+        """A PAIR socket connected to this socket's monitor (started with ``events``, EVENT_ALL by
+        default, on ``addr`` or an inproc endpoint of its own); the same one while it is open."""
+        current = self._monitor_socket
+        if current is not None:
+            if not current.closed:
+                return current
+            self._monitor_socket = None
+        if addr is None:
+            addr = f"inproc://monitor.s-{id(self._core)}"
+        self.monitor(addr, Event.ALL if events is None else events)
+        sock = self.context.socket(SocketType.PAIR)
+        sock.connect(addr)
+        self._monitor_socket = sock
+        return sock
+
+    def disable_monitor(self) -> None:
+        """Stop the monitor that get_monitor_socket started (its PAIR receives MONITOR_STOPPED)."""
+        self._monitor_socket = None
+        self.monitor(None, 0)
 
     def close(self, linger: int | None = None) -> None:
         """Close the socket (and its shadows), with ``linger`` ms for its queued messages if

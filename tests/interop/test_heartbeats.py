@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import zmq
 import zmq.utils.monitor as pymonitor
+from reliability.test_engine_faults import RawPeer
 
 import purezmq
-from reliability.test_engine_faults import RawPeer
 
 pytestmark = pytest.mark.timeout(30)
 

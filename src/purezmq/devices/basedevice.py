@@ -243,5 +243,6 @@ class ProcessDevice(BackgroundDevice):
         from multiprocessing import Process
 
         return Process(target=target)
+
     #: A new Context in the process, never the parent's instance.
     context_factory = Context

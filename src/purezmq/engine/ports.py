@@ -37,6 +37,8 @@ class SocketPort(PipeListener, Protocol):
     in_send: bool
     #: The socket's own thread does I/O work holding ``io_lock`` (its own posts need no signal).
     working_here: bool
+    #: Where the socket's monitor events go (engine.monitor.Monitor), None when not monitored.
+    monitor_sink: Any
 
     @property
     def io_loop(self) -> Any:

@@ -7,17 +7,22 @@ in its pipe while the connecter reconnects, as libzmq does. A ``StreamEngine`` i
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import time
 from typing import Any
 
+from ..constants import Event
 from ..constants import SocketOption as Opt
 from ..protocol import Connection, HandshakeComplete, PeerError, ProtocolError, SubscriptionChange
 from ..protocol.mechanisms import AuthRequest, HandshakeRefused
 from ..routing.pipe import Peer, Pipe, Queued
 from ..routing.sockets import HICCUP
+from ..transport.address import tcp_endpoint_text
 from ..transport.selector import CLOSE_WAIT, report_fault
 from .heartbeat import Heartbeat
+from .monitor import handshake_failure
 from .ports import SocketPort
 from .security import authenticate, mechanism_for
 
@@ -31,6 +36,12 @@ _LOCK_WAIT = 0.1
 #: How long a connection dropped for a fault of its peer's waits for the peer to read what was
 #: said last (an ERROR command) and close its side, before it is cut.
 FAILED_CLOSE_WAIT = 1.0
+
+_CONNECTED = int(Event.CONNECTED)
+_ACCEPTED = int(Event.ACCEPTED)
+_DISCONNECTED = int(Event.DISCONNECTED)
+_HANDSHAKE_SUCCEEDED = int(Event.HANDSHAKE_SUCCEEDED)
+_NO_DETAIL = int(Event.HANDSHAKE_FAILED_NO_DETAIL)
 
 
 class StreamEngine:
@@ -68,11 +79,42 @@ class StreamEngine:
         #: Whether the socket's own thread may drive this engine (the threaded engine's
         #: transports; an asyncio loop runs everything in one thread anyway).
         self.direct = False
+        #: The connection's file descriptor (what libzmq's monitor events carry), and its
+        #: addresses for them (found when an event first needs them).
+        self.fd = -1
+        self.addresses: tuple[str, str, str] | None = None
+        #: The end of the connection was reported to the monitor, or is ours (a close, not a
+        #: failure): connection_lost reports nothing more.
+        self._end_told = False
+
+    def _event(self, event: int, value: int) -> None:
+        """Tell the socket's monitor, if it has one, about this connection."""
+        sink = self.session.socket.monitor_sink
+        if sink is not None:
+            sink.emit(event, value, *self.session.event_addresses(self))
+
+    def _ended(self, failure: tuple[int, int] | None) -> None:
+        """The connection ends for something the peer did (or did not do): the handshake's
+        failure when it had not completed (``failure``, None for none), then DISCONNECTED."""
+        if self._end_told:
+            return
+        self._end_told = True
+        if self.session.socket.monitor_sink is not None:
+            if failure is not None and not self.ready:
+                self._event(*failure)
+            self._event(_DISCONNECTED, self.fd)
 
     # asyncio.Protocol ------------------------------------------------------------------------
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
+        try:
+            self.fd = transport.get_extra_info("socket").fileno()
+        except Exception:  # (A transport without one: a test's.)
+            pass
+        session = self.session
+        if session.socket.monitor_sink is not None:
+            self._event(_ACCEPTED if session.connecter is None else _CONNECTED, self.fd)
         if self._prepare is not None:
             self._prepare(transport)
         self._flush()
@@ -134,6 +176,9 @@ class StreamEngine:
         else:
             report_fault(f"purezmq {doing} ({self.session.socket_type})", exc)
             reason = f"internal error {doing}: {type(exc).__name__}: {exc}"
+        if not self.ready:
+            code = errno.ENOMEM if isinstance(exc, MemoryError) else errno.EFAULT
+            self._ended((_NO_DETAIL, code))
         try:
             self.fail(f"{self.session.describe()}: {reason}")
         except Exception as again:
@@ -150,6 +195,10 @@ class StreamEngine:
                 self._handle(before, flush=False)
             except Exception as again:
                 report_fault("purezmq delivering before a protocol error", again)
+        if not self.ready and not self.failed and not self.closed:
+            refused = isinstance(exc, HandshakeRefused)
+            tell_peer = isinstance(exc, HandshakeRefused) and exc.tell_peer
+            self._ended(handshake_failure(exc, refused, tell_peer))
         if isinstance(exc, HandshakeRefused):
             if not exc.tell_peer:
                 # The peer sent ERROR during the handshake: RFC 37 says not to come back with
@@ -166,7 +215,9 @@ class StreamEngine:
             return
         try:
             events = self.connection.authentication_result(status, text, user_id, metadata)
-        except ProtocolError:
+        except ProtocolError as exc:
+            if not self.failed:
+                self._ended(self._refusal(exc, status))
             self.fail(f"{self.session.describe()} refused by authentication: {status!r} {text}")
             return
         except Exception as exc:
@@ -176,6 +227,16 @@ class StreamEngine:
             self._handle(events)
         except Exception as exc:
             self._broke("completing the handshake", exc)
+
+    @staticmethod
+    def _refusal(exc: ProtocolError, status: bytes) -> tuple[int, int] | None:
+        """The monitor event for a peer that the ZAP handler refused (its ``status``)."""
+        if not status:  # Nobody answered (no handler): libzmq's EFAULT.
+            return (_NO_DETAIL, errno.EFAULT)
+        code = status.decode("ascii", "replace")
+        if code.isdigit() and len(code) == 3 and code[0] in "345" and code[1:] == "00":
+            return (int(Event.HANDSHAKE_FAILED_AUTH), int(code))
+        return handshake_failure(exc, True, True)
 
     def _handle(self, events: list[Any], flush: bool = True) -> None:
         inbound: list[Queued] = []
@@ -204,6 +265,11 @@ class StreamEngine:
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if not self._end_told and not self.session.closing:
+            # The peer left (or the connection broke): during the handshake with the errno
+            # libzmq reports then (EPIPE for an end of stream).
+            code = getattr(exc, "errno", None) or errno.EPIPE
+            self._ended((_NO_DETAIL, code))
         if not self.ready and not self.failed:
             # A client that connects and leaves without a word (a port probe) is not news.
             silent = self.session.connecter is None and self.connection.state.value == "greeting"
@@ -239,6 +305,8 @@ class StreamEngine:
         if self._handshake_timer is not None:
             self._handshake_timer.cancel()
             self._handshake_timer = None
+        if self.session.socket.monitor_sink is not None:
+            self._event(_HANDSHAKE_SUCCEEDED, 0)
         self.ready = True
         options = self.session.socket.options
         if Heartbeat.wanted(options):
@@ -254,10 +322,12 @@ class StreamEngine:
         """Nothing came from the peer for ``silent_ms`` after a PING: it is gone (HEARTBEAT_*).
         No goodbye can reach it: cut the connection (a connecter reconnects)."""
         log.info("purezmq: %s sent nothing for %d ms: dropped", self.session.describe(), silent_ms)
+        self._ended(None)
         self.abort()
 
     def _handshake_timed_out(self) -> None:
         if not self.ready and not self.closed:
+            self._ended((_NO_DETAIL, errno.EAGAIN))
             self.fail(f"handshake with {self.session.describe()} timed out")
 
     def deliver(self, messages: list[Queued]) -> None:
@@ -331,6 +401,7 @@ class StreamEngine:
         FAILED_CLOSE_WAIT to reach the peer, then the connection is cut."""
         if self.failed or self.closed:
             return
+        self._ended(None)
         self.failed = True
         self.ready = False  # (The fast paths of the socket's own thread look at this.)
         log.warning("purezmq: dropping connection: %s", reason)
@@ -346,6 +417,7 @@ class StreamEngine:
 
     def close(self) -> None:
         """Close gracefully: everything written reaches the peer before the connection ends."""
+        self._end_told = True  # (Ours: no monitor event, as libzmq's.)
         transport = self.transport
         if transport is None or self.closed or self._draining:
             return
@@ -360,6 +432,7 @@ class StreamEngine:
         self._close_timer = self.session.loop.call_later(CLOSE_WAIT, self.abort)
 
     def abort(self) -> None:
+        self._end_told = True
         if self.transport is not None and not self.closed:
             self.transport.abort()
 
@@ -400,6 +473,36 @@ class Session:
 
     def describe(self) -> str:
         return self.endpoint
+
+    def event_addresses(self, engine: StreamEngine) -> tuple[str, str, str]:
+        """What the monitor's events about ``engine``'s connection name, as libzmq: (the
+        endpoint of version 1, the local address, the remote address). Version 1 names a
+        connection this socket made by the endpoint connected to, one it accepted by its local
+        address (tcp) or the listener's endpoint (ipc)."""
+        found = engine.addresses
+        if found is not None:
+            return found
+        listener = self.listener
+        bound = listener.endpoint if listener is not None else self.endpoint
+        local = remote = ""
+        transport = engine.transport
+        sock = None if transport is None else transport.get_extra_info("socket")
+        try:
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                local = tcp_endpoint_text(sock.family, sock.getsockname())
+                peer = transport.get_extra_info("peername") or sock.getpeername()
+                remote = tcp_endpoint_text(sock.family, peer)
+            elif sock is not None and self.connecter is None:
+                local = bound
+        except (OSError, AttributeError, IndexError, TypeError):
+            pass  # (The connection is gone already: what is known is said.)
+        if self.connecter is not None:
+            found = (self.endpoint, local, self.endpoint)
+        else:
+            found = (local or bound, local or bound, remote)
+        if sock is not None and (local or sock.family == socket.AF_UNIX):
+            engine.addresses = found
+        return found
 
     def _new_peer(self) -> Peer:
         options = self.socket.options

@@ -13,8 +13,8 @@ import time
 from collections import deque
 from typing import Any
 
+from ..constants import Event, SocketType
 from ..constants import SocketOption as Opt
-from ..constants import SocketType
 from ..error import Again, ContextTerminated, ZMQError
 from ..options import SPECS, Options
 from ..routing.pipe import Peer, Pipe, Queued
@@ -23,6 +23,7 @@ from ..transport import address as addr
 from ..transport.stream import Connecter, Listener, listening_socket
 from .direct import DirectReader
 from .iothread import LockedLoop
+from .monitor import ALL_V1, ALL_V2, Monitor
 from .runtime import Runtime
 from .session import Session
 from .signaler import Signaler
@@ -31,8 +32,14 @@ from .signaler import Signaler
 _SOCKET_STATE = frozenset({Opt.EVENTS, Opt.FD, Opt.LAST_ENDPOINT, Opt.TOPICS_COUNT, Opt.RCVMORE})
 
 
+#: The types a monitor's internal socket may have (zmq_socket_monitor_versioned).
+_MONITOR_TYPES = (SocketType.PAIR, SocketType.PUB, SocketType.PUSH)
+
+
 class SocketBase:
-    def __init__(self, runtime: Runtime, socket_type: int) -> None:
+    def __init__(self, runtime: Runtime, socket_type: int, register: bool = True) -> None:
+        """``register``: whether the context knows it (term() waits for it, destroy() closes
+        it); a monitor's internal socket is the monitored socket's, not the application's."""
         try:
             self.socket_type = SocketType(socket_type)
         except ValueError:
@@ -75,7 +82,11 @@ class SocketBase:
         self.direct_reader = DirectReader(self)
         #: The peer the last received message came from.
         self.last_peer: Peer | None = None
-        runtime.socket_opened(self)
+        #: Where this socket's events go (``monitor``), or None: the only check made, at
+        #: connection events, when nobody monitors the socket.
+        self.monitor_sink: Monitor | None = None
+        if register:
+            runtime.socket_opened(self)
         if runtime.terminated:  # Terminated while this socket was being made.
             self.context_terminated()
 
@@ -377,6 +388,46 @@ class SocketBase:
                     return 0
                 self.signal.wait(remaining)
 
+    # -- monitoring ---------------------------------------------------------------------------
+
+    def monitor(
+        self,
+        endpoint: str | None,
+        events: int = int(Event.ALL),
+        version: int = 1,
+        socket_type: int = int(SocketType.PAIR),
+    ) -> None:
+        """zmq_socket_monitor (``version`` 1) and zmq_socket_monitor_versioned: publish this
+        socket's ``events`` (a mask) on an internal ``socket_type`` socket (PAIR; PUB or PUSH
+        too) bound to the inproc ``endpoint``. A monitor already set is stopped first (with
+        MONITOR_STOPPED); ``endpoint`` None only stops it."""
+        self.check_open()
+        if endpoint is None:
+            self.stop_monitor()
+            return
+        events = int(events)
+        if version not in (1, 2) or events < 0 or events & ~(ALL_V1 if version == 1 else ALL_V2):
+            raise ZMQError(errno.EINVAL)
+        parsed = addr.parse_endpoint(endpoint)
+        if parsed.transport != "inproc":
+            raise ZMQError(errno.EPROTONOSUPPORT)
+        if socket_type not in _MONITOR_TYPES:
+            raise ZMQError(errno.EINVAL)
+        self.stop_monitor()
+        internal = SocketBase(self.runtime, socket_type, register=False)
+        try:
+            internal.bind(endpoint)
+        except BaseException:
+            internal.close(0)
+            raise
+        self.monitor_sink = Monitor(internal, events, version)
+
+    def stop_monitor(self) -> None:
+        """Stop monitoring, if the socket is monitored: MONITOR_STOPPED is the last event."""
+        sink, self.monitor_sink = self.monitor_sink, None
+        if sink is not None:
+            sink.stop()
+
     # -- endpoints ----------------------------------------------------------------------------
 
     def bind(self, endpoint: str) -> str:
@@ -386,7 +437,10 @@ class SocketBase:
             self.runtime.inproc.bind(parsed.address, self)
             self.last_endpoint = endpoint.encode()
             return endpoint
-        sock, actual, path = listening_socket(endpoint, parsed, self.options)
+        sink = self.monitor_sink
+        sock, actual, path = listening_socket(endpoint, parsed, self.options, sink)
+        if sink is not None:
+            sink.emit(int(Event.LISTENING), sock.fileno(), actual, actual)
         listener = self.listener_class(self, sock, actual, path)
         self._remember(actual, listener)
         if actual != endpoint:
@@ -475,6 +529,8 @@ class SocketBase:
                     seen.add(id(handle))
                     self._close_handle(handle, linger_ms)
         self.endpoints.clear()
+        if self.monitor_sink is not None:
+            self.stop_monitor()  # (After the listeners' CLOSED events.)
         self.signal.set()  # Wake a thread still polling this socket.
         self.runtime.socket_closed(self)
 

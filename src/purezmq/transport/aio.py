@@ -7,10 +7,12 @@ the engine runs on the default loop, on uvloop, and on loops without add_reader.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 from typing import Any
 
+from ..constants import Event
 from ..constants import SocketOption as Opt
 from ..options import Options
 from . import address as addr
@@ -18,12 +20,17 @@ from .stream import (
     ReconnectingConnecter,
     StreamOwner,
     StreamSession,
+    connect_event,
     handshake_ivl,
+    listener_closing,
     release_listener,
     tune_socket,
 )
 
 log = logging.getLogger("purezmq")
+
+_CONNECT_DELAYED = int(Event.CONNECT_DELAYED)
+_CLOSED = int(Event.CLOSED)
 
 
 class AsyncListener:
@@ -64,6 +71,8 @@ class AsyncListener:
         return session.new_engine(handshake_ivl(options), prepare=_prepare_for(options))
 
     def close(self, linger_ms: int, sessions_too: bool) -> None:
+        if not self.closed:
+            listener_closing(self.owner, self.sock, self.endpoint, self.path)
         self.closed = True
         if self._server is not None:
             self._server.close()
@@ -72,7 +81,7 @@ class AsyncListener:
             self.sock.close()
         else:
             self.sock.close()
-        release_listener(self.path, self.sessions, linger_ms, sessions_too)
+        release_listener(self.sessions, linger_ms, sessions_too)
 
 
 def _prepare_for(options: Options) -> Any:
@@ -117,6 +126,9 @@ class AsyncConnecter(ReconnectingConnecter):
             if self.endpoint.transport == "ipc":
                 await self.loop.create_unix_connection(factory, self.path)
             else:
+                # (A tcp connect is under way once the loop has made the socket: libzmq's
+                # CONNECT_DELAYED, EINPROGRESS.)
+                connect_event(self.owner, _CONNECT_DELAYED, errno.EINPROGRESS, str(self.endpoint))
                 family = 0 if self.ipv6 or ":" in self.host else socket.AF_INET
                 local = None
                 if self.source:
@@ -141,6 +153,9 @@ class AsyncConnecter(ReconnectingConnecter):
             raise
         except (OSError, ValueError, UnicodeError, asyncio.TimeoutError) as exc:
             log.debug("purezmq: connecting to %s failed: %r", self.endpoint, exc)
+            if not isinstance(exc, (socket.gaierror, UnicodeError, ValueError)):
+                # The attempt's socket was closed (by the loop: its fd is not known here).
+                connect_event(self.owner, _CLOSED, -1, str(self.endpoint))
             self._retry()
             return
         self._connected_ok()

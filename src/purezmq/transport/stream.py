@@ -15,7 +15,9 @@ import socket
 import time
 from typing import Any, Protocol
 
+from ..constants import Event
 from ..constants import SocketOption as Opt
+from ..error import ZMQError
 from ..options import Options
 from . import address as addr
 from .selector import SelectorTransport, report_fault
@@ -43,6 +45,41 @@ _ACCEPT_SKIP = frozenset(
     )
     if code is not None
 )
+
+
+_CLOSED = int(Event.CLOSED)
+_CLOSE_FAILED = int(Event.CLOSE_FAILED)
+_BIND_FAILED = int(Event.BIND_FAILED)
+_ACCEPT_FAILED = int(Event.ACCEPT_FAILED)
+_CONNECT_DELAYED = int(Event.CONNECT_DELAYED)
+_CONNECT_RETRIED = int(Event.CONNECT_RETRIED)
+
+
+class EventSink(Protocol):
+    """Where a socket's monitor events go (its ``monitor_sink``, None when not monitored)."""
+
+    def emit(
+        self, event: int, value: int, endpoint: str, local: str = "", remote: str = ""
+    ) -> None: ...
+
+
+def sink_of(owner: Any) -> EventSink | None:
+    """The monitor of the socket a listener or connecter serves, if it has one."""
+    return getattr(owner, "monitor_sink", None)
+
+
+def bound_event(owner: Any, event: int, value: int, endpoint: str) -> None:
+    """An event of a listening endpoint (local ``endpoint``, no remote one)."""
+    sink = getattr(owner, "monitor_sink", None)
+    if sink is not None:
+        sink.emit(event, value, endpoint, endpoint, "")
+
+
+def connect_event(owner: Any, event: int, value: int, endpoint: str) -> None:
+    """An event of an endpoint being connected to (no connection, so no local address)."""
+    sink = getattr(owner, "monitor_sink", None)
+    if sink is not None:
+        sink.emit(event, value, endpoint, "", endpoint)
 
 
 class StreamSession(Protocol):
@@ -74,10 +111,30 @@ class StreamOwner(Protocol):
 
 
 def listening_socket(
-    endpoint: str, parsed: addr.Endpoint, options: Options
+    endpoint: str, parsed: addr.Endpoint, options: Options, monitor: EventSink | None = None
 ) -> tuple[socket.socket, str, str]:
     """A bound, listening tcp or ipc socket for ``endpoint``: (socket, the endpoint it really
-    is, with the port chosen for ``*``; the ipc file's path, or "")."""
+    is, with the port chosen for ``*``; the ipc file's path, or ""). A failure is reported to
+    ``monitor`` as libzmq does: CLOSED for the socket made (when one was), then BIND_FAILED
+    (its errno, and the address without the transport)."""
+    try:
+        return _listening_socket(endpoint, parsed, options, monitor)
+    except ZMQError as exc:
+        if monitor is not None:
+            monitor.emit(_BIND_FAILED, exc.errno or 0, parsed.address, parsed.address, "")
+        raise
+
+
+def _closed_unbound(monitor: EventSink | None, sock: socket.socket, endpoint: str) -> None:
+    """The socket of a bind that failed is closed (libzmq says so with no endpoint for tcp)."""
+    if monitor is not None:
+        monitor.emit(_CLOSED, sock.fileno(), endpoint, endpoint, "")
+    sock.close()
+
+
+def _listening_socket(
+    endpoint: str, parsed: addr.Endpoint, options: Options, monitor: EventSink | None
+) -> tuple[socket.socket, str, str]:
     backlog = max(1, options.int(Opt.BACKLOG))
     if parsed.transport == "tcp":
         family, sockaddr = addr.resolve_tcp_bind(
@@ -92,7 +149,7 @@ def listening_socket(
             sock.bind(sockaddr)
             sock.listen(backlog)
         except OSError as exc:
-            sock.close()
+            _closed_unbound(monitor, sock, "")
             raise addr.endpoint_error(exc.errno or errno.EINVAL, endpoint) from None
         return sock, addr.tcp_endpoint_text(family, sock.getsockname()), ""
     path, shown = addr.ipc_path(endpoint, parsed.address)
@@ -103,7 +160,7 @@ def listening_socket(
         sock.bind(path)
         sock.listen(backlog)
     except OSError as exc:
-        sock.close()
+        _closed_unbound(monitor, sock, endpoint)
         raise addr.ipc_bind_error(exc, endpoint, parsed.address) from None
     return sock, f"ipc://{shown}", path
 
@@ -161,15 +218,26 @@ def serve(session: StreamSession, sock: socket.socket, options: Options) -> None
     SelectorTransport(session.loop, sock, engine)
 
 
-def release_listener(
-    path: str, sessions: set[StreamSession], linger_ms: int, sessions_too: bool
-) -> None:
-    """After a listening socket is closed: remove its ipc socket file, end its connections."""
+def listener_closing(owner: Any, sock: socket.socket, endpoint: str, path: str) -> None:
+    """A listener is being closed (in the thread that closes it, before its socket is): its
+    ipc socket file is removed, and the monitor told CLOSED (the listening socket's fd), or
+    CLOSE_FAILED (the errno) when the file could not be removed, as libzmq does."""
+    failed = 0
     if path and not path.startswith("\0"):
         try:
             os.unlink(path)
-        except OSError:
-            pass
+        except FileNotFoundError:
+            pass  # (Removed by someone else: libzmq says CLOSED too.)
+        except OSError as exc:
+            failed = exc.errno or errno.EINVAL
+    if failed:
+        bound_event(owner, _CLOSE_FAILED, failed, endpoint)
+    else:
+        bound_event(owner, _CLOSED, sock.fileno(), endpoint)
+
+
+def release_listener(sessions: set[StreamSession], linger_ms: int, sessions_too: bool) -> None:
+    """After a listening socket is closed: end its connections (``sessions_too``)."""
     if sessions_too:
         for session in list(sessions):
             session.close(linger_ms)
@@ -212,6 +280,7 @@ class Listener:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
+                bound_event(self.owner, _ACCEPT_FAILED, exc.errno or 0, self.endpoint)
                 if exc.errno in _ACCEPT_SKIP:
                     log.debug("purezmq: accept on %s failed: %s", self.endpoint, exc)
                     continue
@@ -267,6 +336,8 @@ class Listener:
 
     def close(self, linger_ms: int, sessions_too: bool) -> None:
         """Stop listening (from any thread); with ``sessions_too`` end its connections as well."""
+        if not self.closed:
+            listener_closing(self.owner, self.sock, self.endpoint, self.path)
         self.closed = True
         self.owner.io_loop.call_soon_threadsafe(self._close, linger_ms, sessions_too)
 
@@ -277,7 +348,7 @@ class Listener:
         self._watching = False
         self.owner.io_loop.remove_reader(self.sock)
         self.sock.close()
-        release_listener(self.path, self.sessions, linger_ms, sessions_too)
+        release_listener(self.sessions, linger_ms, sessions_too)
 
 
 class ReconnectingConnecter:
@@ -328,6 +399,7 @@ class ReconnectingConnecter:
         if self.reconnect_ivl_max > self.reconnect_ivl:
             self._current_ivl = min(self._current_ivl * 2, self.reconnect_ivl_max)
         self._timer = self.loop.call_later(delay / 1000, self._try_again)
+        connect_event(self.owner, _CONNECT_RETRIED, delay, str(self.endpoint))
 
     def _try_again(self) -> None:
         self.waiting_to_retry = False
@@ -386,14 +458,21 @@ class Connecter(ReconnectingConnecter):
         except OSError as exc:
             code = exc.errno or errno.ECONNREFUSED
         if code not in (0, errno.EINPROGRESS, errno.EAGAIN):
-            sock.close()
+            self._closed_attempt(sock)
             self._retry()
             return
+        if code:
+            connect_event(self.owner, _CONNECT_DELAYED, code, str(self.endpoint))
         self._sock = sock
         self.loop.add_writer(sock, self._connected)
         timeout_ms = self.connect_timeout_ms()
         if timeout_ms > 0 and code:
             self._connect_timer = self.loop.call_later(timeout_ms / 1000, self._timed_out, sock)
+
+    def _closed_attempt(self, sock: socket.socket) -> None:
+        """Close the socket of an attempt that failed (the monitor hears CLOSED, as libzmq's)."""
+        connect_event(self.owner, _CLOSED, sock.fileno(), str(self.endpoint))
+        sock.close()
 
     def connect_timeout_ms(self) -> int:
         """CONNECT_TIMEOUT: how long a tcp connect may take before it is given up and tried
@@ -407,6 +486,7 @@ class Connecter(ReconnectingConnecter):
         if self._sock is not sock:
             return
         log.debug("purezmq: connecting to %s timed out", self.endpoint)
+        connect_event(self.owner, _CLOSED, sock.fileno(), str(self.endpoint))
         self._abandon()
         self._retry()
 
@@ -434,7 +514,10 @@ class Connecter(ReconnectingConnecter):
         except OSError as exc:
             code = exc.errno or errno.ECONNREFUSED
         if code or self.stopped:
-            sock.close()
+            if self.stopped:
+                sock.close()
+            else:
+                self._closed_attempt(sock)
             self._retry()
             return
         self._connected_ok()

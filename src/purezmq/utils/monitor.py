@@ -1,8 +1,8 @@
 """Socket monitor events (pyzmq's ``zmq.utils.monitor``): decode the two-frame messages that a
 monitor socket (``Socket.get_monitor_socket()``) receives.
 
-purezmq's sockets do not emit monitor events yet (``Socket.monitor`` is not implemented); these
-functions decode libzmq's event format from any socket that carries it."""
+purezmq's sockets emit them in libzmq's format (``Socket.monitor``, engine/monitor.py), so these
+functions decode a libzmq socket's events and a purezmq socket's alike."""
 
 from __future__ import annotations
 

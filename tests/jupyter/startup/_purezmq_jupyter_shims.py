@@ -18,6 +18,7 @@ from purezmq.error import ZMQError
 
 APPLIED: list[str] = []
 
+
 def _has_stream_sockets() -> bool:
     ctx = purezmq.Context(io_threads=0)
     try:
