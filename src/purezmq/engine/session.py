@@ -427,7 +427,11 @@ class StreamEngine:
         # asyncio: shut our side and wait for the peer's end-of-stream (bounded), because a
         # libzmq peer drops what it has not read yet when the connection simply hangs up.
         self._draining = True
-        transport.write_eof()
+        try:
+            transport.write_eof()
+        except OSError:  # (The peer reset the connection first: ENOTCONN. Nothing to wait for.)
+            transport.abort()
+            return
         transport.resume_reading()
         self._close_timer = self.session.loop.call_later(CLOSE_WAIT, self.abort)
 
