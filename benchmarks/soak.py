@@ -322,7 +322,7 @@ def churn(impl: str, cycles: int) -> dict[str, Any]:
     }
 
 
-def _settle(pid: int, fds: int, timeout: float = 10.0) -> dict[str, int]:
+def _settle(pid: int, fds: int, timeout: float = 30.0) -> dict[str, int]:
     """The process's memory and fds once its fd count is back to ``fds`` (or at ``timeout``)."""
     deadline = time.monotonic() + timeout
     while fd_count(pid) > fds and time.monotonic() < deadline:
