@@ -52,7 +52,6 @@ from .engine.asyncio_core import (
 )
 from .engine.socketbase import SocketBase
 from .error import Again, ZMQError
-from .frame import Frame as _Frame
 
 _NOBLOCK = 1  # zmq.NOBLOCK / DONTWAIT
 _SNDMORE = 2  # zmq.SNDMORE
@@ -123,28 +122,7 @@ class Socket(_socket.Socket):
             raise exc
 
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> asyncio.Future[Any]:
-        if type(flags) is not int:
-            flags = _as_flags(flags)
-        driver = self._driver
-        future = driver.ensure_loop().create_future()
-        # (Behind receives already waiting, it waits its turn: futures complete in call order.)
-        if flags & _NOBLOCK or not (driver.recv_waiters and waiting(driver.recv_waiters)):
-            try:
-                future.set_result(_recv(self, flags | _NOBLOCK, copy))
-                return future
-            except Again as exc:
-                if flags & _NOBLOCK:
-                    future.set_exception(exc)
-                    return future
-            except ZMQError as exc:
-                self._gone(exc)
-                future.set_exception(exc)
-                return future
-            except Exception as exc:  # noqa: BLE001 - delivered through the future, as pyzmq
-                future.set_exception(exc)
-                return future
-        operation = functools.partial(_recv, self, _NOBLOCK, copy)
-        return driver.park(future, "recv", operation, self._core.options.int(Opt.RCVTIMEO))
+        return self._receive(flags, functools.partial(_recv, self, copy=copy))
 
     def _receive(self, flags: Any, operation: Callable[[int], Any]) -> asyncio.Future[Any]:
         """A future for ``operation(flags)`` (which receives, then maybe decodes)."""
@@ -152,6 +130,7 @@ class Socket(_socket.Socket):
             flags = _as_flags(flags)
         driver = self._driver
         future = driver.ensure_loop().create_future()
+        # (Behind receives already waiting, it waits its turn: futures complete in call order.)
         if flags & _NOBLOCK or not (driver.recv_waiters and waiting(driver.recv_waiters)):
             try:
                 future.set_result(operation(flags | _NOBLOCK))
@@ -164,7 +143,7 @@ class Socket(_socket.Socket):
                 self._gone(exc)
                 future.set_exception(exc)
                 return future
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - delivered through the future, as pyzmq
                 future.set_exception(exc)
                 return future
         parked = functools.partial(operation, _NOBLOCK)
@@ -283,33 +262,6 @@ class Socket(_socket.Socket):
             future.set_exception(exc)
             return future
         return self._send_now(future, frames, flags & ~_SNDMORE, result)
-
-    def _frames_of(self, msg_parts: Any, copy: bool, track: bool) -> tuple[list[bytes], Any]:
-        """A message's frames, and what its send returns (as the blocking send_multipart)."""
-        if type(msg_parts) is not list and type(msg_parts) is not tuple:
-            msg_parts = list(msg_parts)
-        try:
-            frames = [part if type(part) is bytes else _as_bytes(part) for part in msg_parts]
-        except (TypeError, BufferError):
-            for number, part in enumerate(msg_parts):
-                try:
-                    _as_bytes(part)
-                except TypeError:
-                    raise TypeError(
-                        f"Frame {number} ({part!r:.32}) does not support the buffer interface."
-                    ) from None
-            raise
-        if not frames:
-            raise IndexError("send_multipart needs at least one frame, got an empty message")
-        result = None
-        if track:
-            for part, frame in zip(msg_parts, frames, strict=True):
-                result = self._result(part, frame, copy, True)
-        elif not copy:
-            result = self._result(msg_parts[-1], frames[-1], False, False)
-        elif type(msg_parts[-1]) is not bytes and isinstance(msg_parts[-1], _Frame):
-            result = msg_parts[-1].tracker
-        return frames, result
 
     def send_string(
         self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any

@@ -449,6 +449,20 @@ class Socket:
     ) -> MessageTracker | None:
         """Send a message of several frames (each bytes, a Frame or a contiguous buffer); the
         tracker as send's, for the last frame."""
+        frames, result = self._frames_of(msg_parts, copy, track)
+        if self._send_frames:
+            frames = self._send_frames + frames
+            object.__setattr__(self, "_send_frames", [])
+        flags = flags if type(flags) is int else _as_flags(flags)
+        self._send_message(frames, flags & ~_SNDMORE)
+        return result
+
+    def _frames_of(
+        self, msg_parts: Any, copy: bool, track: bool
+    ) -> tuple[list[bytes], MessageTracker | None]:
+        """A message's frames, and what sending them returns (the tracker as send's, for the
+        last frame); the errors pyzmq's send_multipart raises for bad parts. (Also the asyncio
+        socket's.)"""
         if type(msg_parts) is not list and type(msg_parts) is not tuple:
             msg_parts = list(msg_parts)  # (An iterator: read once.)
         try:
@@ -474,12 +488,7 @@ class Socket:
             last = msg_parts[-1]
             if type(last) is not bytes and isinstance(last, Frame):
                 result = last.tracker
-        if self._send_frames:
-            frames = self._send_frames + frames
-            object.__setattr__(self, "_send_frames", [])
-        flags = flags if type(flags) is int else _as_flags(flags)
-        self._send_message(frames, flags & ~_SNDMORE)
-        return result
+        return frames, result
 
     def send_string(
         self,
