@@ -156,7 +156,10 @@ class Poller:
         if timeout is None:
             timeout = -1
         _check_timeout(timeout)
-        return zmq_poll(self.sockets, timeout)
+        return self._zmq_poll(self.sockets, timeout)
+
+    #: How it polls (purezmq.green's Poller lets other greenlets run while it waits).
+    _zmq_poll = staticmethod(zmq_poll)
 
 
 def select(
@@ -165,6 +168,13 @@ def select(
     """zmq.select: like select.select over purezmq sockets and fds; ``timeout`` in seconds
     (None: forever). As pyzmq's, an item given as an object with fileno() is returned as its
     file descriptor; the lists keep the order of the arguments."""
+    return select_with(zmq_poll, rlist, wlist, xlist, timeout)
+
+
+def select_with(
+    poll: Any, rlist: list[Any], wlist: list[Any], xlist: list[Any], timeout: float | None
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """``select`` over the zmq_poll ``poll`` (purezmq.green's is cooperative)."""
     if timeout is None:
         ms: float = -1
     else:
@@ -175,7 +185,7 @@ def select(
         for item in items:
             key = item if isinstance(getattr(item, "_core", item), SocketBase) else _fd_of(item)
             masks[key] = masks.get(key, 0) | flag
-    ready = dict(zmq_poll(list(masks.items()), ms))
+    ready = dict(poll(list(masks.items()), ms))
     found: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
     for items, flag, out in zip(
         (rlist, wlist, xlist), (POLLIN, POLLOUT, POLLERR), found, strict=True

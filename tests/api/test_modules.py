@@ -88,6 +88,17 @@ MODULES = [
     "eventloop.ioloop",
     "eventloop.zmqstream",
     "eventloop.future",
+    "green",
+    "green.core",
+    "green.poll",
+    "green.device",
+    "green.eventloop",
+    "green.eventloop.ioloop",
+    "green.eventloop.zmqstream",
+    "ssh",
+    "ssh.tunnel",
+    "ssh.forward",
+    "auth.ioloop",
 ]
 
 #: Names of pyzmq's modules purezmq leaves out, and why.
@@ -100,6 +111,8 @@ NOT_PROVIDED = {
     "eventloop.zmqstream": {"TYPE_CHECKING"},
     # pyzmq's private mixins of its future sockets (purezmq's are purezmq.asyncio's).
     "eventloop.future": {"_AsyncTornado", "_CancellableTornadoTimeout"},
+    "green.core": {"_stop"},  # a private helper of pyzmq's waits
+    "green.device": {"TYPE_CHECKING"},
 }
 
 

@@ -350,12 +350,15 @@ def test_plain_without_zap_handler_is_refused_like_libzmq(
 # -- purezmq.asyncio server with AsyncioAuthenticator ------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:zmq.auth.ioloop:DeprecationWarning")
+@pytest.mark.parametrize("authenticator", ["asyncio", "ioloop"])
 @pytest.mark.parametrize("mechanism", ["PLAIN", "CURVE"])
 def test_asyncio_server_with_asyncio_authenticator(
-    zmq_impl: ModuleType, pyctx: Any, tmp_path: Any, mechanism: str
+    zmq_impl: ModuleType, pyctx: Any, tmp_path: Any, mechanism: str, authenticator: str
 ) -> None:
     """A purezmq.asyncio REP with AsyncioAuthenticator serves a good pyzmq client (run in a thread,
-    the loop never blocks) and refuses a bad one (wrong password / key not in the certificates)."""
+    the loop never blocks) and refuses a bad one (wrong password / key not in the certificates).
+    Also through the deprecated zmq.auth.ioloop.IOLoopAuthenticator, given tornado's IOLoop."""
     import importlib
 
     aio = importlib.import_module(f"{zmq_impl.__name__}.asyncio")
@@ -392,7 +395,13 @@ def test_asyncio_server_with_asyncio_authenticator(
 
     async def main() -> None:
         context = aio.Context()
-        auth = AsyncioAuthenticator(context)
+        if authenticator == "ioloop":
+            from tornado.ioloop import IOLoop
+
+            ioloop = importlib.import_module(f"{zmq_impl.__name__}.auth.ioloop")
+            auth = ioloop.IOLoopAuthenticator(context, io_loop=IOLoop.current())
+        else:
+            auth = AsyncioAuthenticator(context)
         auth.start()
         configure_auth(auth, zmq_impl, mechanism, str(certs) if mechanism == "CURVE" else None)
         server = secure_server(context.socket(zmq_impl.REP), mechanism, keys)

@@ -51,6 +51,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "purezmq.devices",
             # zmq.eventloop: ZMQStream and tornado's IOLoop (the tornado extra).
             "purezmq.eventloop",
+            # zmq.green (gevent) and zmq.ssh (tunnels), over the API.
+            "purezmq.green",
+            "purezmq.ssh",
         ),
     ),
     ("tools", ("purezmq.cli", "purezmq.bench", "purezmq.apps")),

@@ -158,6 +158,7 @@ def run_proxy(
     *,
     prefixes: tuple[bytes | None, bytes | None] = (None, None),
     swap: bool = False,
+    poll: Any = zmq_poll,
 ) -> int:
     """The proxy loop: returns 0 on TERMINATE; raises ContextTerminated (ETERM) when the
     context is terminated, or whatever error a socket raises."""
@@ -176,7 +177,7 @@ def run_proxy(
                 entry[1] |= event
         if control is not None:
             masks.setdefault(id(control), [control, 0])[1] |= _POLLIN
-        ready = {id(sock): events for sock, events in zmq_poll([tuple(m) for m in masks.values()])}
+        ready = {id(sock): events for sock, events in poll([tuple(m) for m in masks.values()])}
         if control is not None and ready.get(id(control), 0) & _POLLIN:
             try:
                 _steer(control, state, stats)
