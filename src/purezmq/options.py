@@ -41,8 +41,8 @@ An option whose behaviour is not there yet is still taken, checked and read back
 RATE and RECOVERY_IVL as libzmq built without pgm takes them; NORM_* and WSS_*, which libzmq takes
 only when built with norm or wss, as the DRAFT options purezmq offers, though it has neither
 transport. The options that gather values (METADATA, TCP_ACCEPT_FILTER, IPC_FILTER_*) keep them
-in ``Options.metadata``, ``Options.tcp_accept_filters`` and ``Options.ipc_filters`` for what will
-act on them.
+in ``Options.metadata``, ``Options.tcp_accept_filters`` and ``Options.ipc_filters`` (the
+listeners' filters: transport/policy.py).
 """
 
 from __future__ import annotations

@@ -60,6 +60,8 @@ class StreamEngine:
         self.connection = connection
         self.transport: Any = None
         self.ready = False
+        #: The handshake completed once (``ready`` goes back to False when the connection ends).
+        self.handshaken = False
         self.write_paused = False
         self.closed = False
         self.refused_by_peer = False
@@ -308,6 +310,7 @@ class StreamEngine:
         if self.session.socket.monitor_sink is not None:
             self._event(_HANDSHAKE_SUCCEEDED, 0)
         self.ready = True
+        self.handshaken = True
         options = self.session.socket.options
         if Heartbeat.wanted(options):
             self._heartbeat = Heartbeat(self, self.session.loop, options)
@@ -683,7 +686,7 @@ class Session:
             log.warning("purezmq: %s refused this socket; not reconnecting", self.endpoint)
             self.connecter.stop()
             return
-        self.connecter.connection_lost()
+        self.connecter.connection_lost(handshake_failed=not engine.handshaken)
 
     def close(self, linger_ms: int) -> None:
         """The socket is closing: flush what is queued within the linger time, then end."""

@@ -16,10 +16,13 @@ from ..constants import Event
 from ..constants import SocketOption as Opt
 from ..options import Options
 from . import address as addr
+from .policy import accept_allowed, bind_to_device, filters_accepts
+from .socks import Socks5Client, SocksError
 from .stream import (
     ReconnectingConnecter,
     StreamOwner,
     StreamSession,
+    bound_event,
     connect_event,
     handshake_ivl,
     listener_closing,
@@ -31,6 +34,7 @@ log = logging.getLogger("purezmq")
 
 _CONNECT_DELAYED = int(Event.CONNECT_DELAYED)
 _CLOSED = int(Event.CLOSED)
+_ACCEPT_FAILED = int(Event.ACCEPT_FAILED)
 
 
 class AsyncListener:
@@ -64,6 +68,11 @@ class AsyncListener:
         self._server = server
 
     def _new_engine(self) -> Any:
+        if filters_accepts(self.owner.options):
+            return _AcceptGate(self)
+        return self._session_engine()
+
+    def _session_engine(self) -> Any:
         session = self.owner.open_session(self.endpoint)
         session.listener = self
         self.sessions.add(session)
@@ -82,6 +91,29 @@ class AsyncListener:
         else:
             self.sock.close()
         release_listener(self.sessions, linger_ms, sessions_too)
+
+
+class _AcceptGate(asyncio.Protocol):
+    """A new connection's first protocol where TCP_ACCEPT_FILTER or IPC_FILTER_* are set: the
+    peer is checked before a session is opened for it (refused: closed, and ACCEPT_FAILED as
+    libzmq's listener says), then the session's engine takes the transport over."""
+
+    def __init__(self, listener: AsyncListener) -> None:
+        self.listener = listener
+
+    def connection_made(self, transport: Any) -> None:
+        listener = self.listener
+        sock = transport.get_extra_info("socket")
+        if sock is None or not accept_allowed(sock, listener.owner.options):
+            transport.abort()
+            bound_event(listener.owner, _ACCEPT_FAILED, errno.EAGAIN, listener.endpoint)
+            return
+        engine = listener._session_engine()
+        transport.set_protocol(engine)
+        engine.connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        pass
 
 
 def _prepare_for(options: Options) -> Any:
@@ -125,6 +157,14 @@ class AsyncConnecter(ReconnectingConnecter):
         try:
             if self.endpoint.transport == "ipc":
                 await self.loop.create_unix_connection(factory, self.path)
+            elif self.socks is not None or options.bytes(Opt.BINDTODEVICE):
+                connect_event(self.owner, _CONNECT_DELAYED, errno.EINPROGRESS, str(self.endpoint))
+                connecting = self._connect_own_socket(factory)
+                timeout_ms = options.int(Opt.CONNECT_TIMEOUT)
+                if timeout_ms > 0:
+                    await asyncio.wait_for(connecting, timeout_ms / 1000)
+                else:
+                    await connecting
             else:
                 # (A tcp connect is under way once the loop has made the socket: libzmq's
                 # CONNECT_DELAYED, EINPROGRESS.)
@@ -151,14 +191,57 @@ class AsyncConnecter(ReconnectingConnecter):
                 # cancel.
                 self._attempt()
             raise
-        except (OSError, ValueError, UnicodeError, asyncio.TimeoutError) as exc:
+        except (OSError, ValueError, UnicodeError, asyncio.TimeoutError, SocksError) as exc:
             log.debug("purezmq: connecting to %s failed: %r", self.endpoint, exc)
             if not isinstance(exc, (socket.gaierror, UnicodeError, ValueError)):
                 # The attempt's socket was closed (by the loop: its fd is not known here).
                 connect_event(self.owner, _CLOSED, -1, str(self.endpoint))
-            self._retry()
+            self._retry(refused=isinstance(exc, ConnectionRefusedError))
             return
         self._connected_ok()
+
+    async def _connect_own_socket(self, factory: Any) -> None:
+        """A tcp connect on a socket made here (BINDTODEVICE set on it first), through the
+        SOCKS_PROXY when there is one, then handed to the loop as a transport."""
+        options = self.owner.options
+        host, port = self.socks if self.socks is not None else (self.host, self.port)
+        family = 0 if self.ipv6 or ":" in host else socket.AF_INET
+        infos = await self.loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
+        if not infos:
+            raise OSError(errno.EHOSTUNREACH, f"cannot resolve {host}")
+        family, kind, proto, _, sockaddr = infos[0]
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setblocking(False)
+            bind_to_device(sock, options)
+            if self.source:
+                source_host, _, source_port = self.source.rpartition(":")
+                sock.bind((source_host.strip("[]") or "", int(source_port or 0)))
+            await self.loop.sock_connect(sock, sockaddr)
+            if self.socks is not None:
+                client = Socks5Client(
+                    self.host,
+                    self.port,
+                    options.bytes(Opt.SOCKS_USERNAME),
+                    options.bytes(Opt.SOCKS_PASSWORD),
+                )
+                handshake = self._socks_handshake(sock, client)
+                ivl = handshake_ivl(options)
+                await (asyncio.wait_for(handshake, ivl) if ivl > 0 else handshake)
+            await self.loop.create_connection(factory, sock=sock)
+        except BaseException:
+            sock.close()
+            raise
+
+    async def _socks_handshake(self, sock: socket.socket, client: Socks5Client) -> None:
+        await self.loop.sock_sendall(sock, client.greeting())
+        while not client.done:
+            data = await self.loop.sock_recv(sock, client.needed())
+            if not data:
+                raise SocksError("the proxy closed the connection")
+            answer = client.receive(data)
+            if answer:
+                await self.loop.sock_sendall(sock, answer)
 
     def stop(self) -> None:
         super().stop()

@@ -20,7 +20,9 @@ from ..constants import SocketOption as Opt
 from ..error import ZMQError
 from ..options import Options
 from . import address as addr
+from .policy import accept_allowed, adopted_listener, bind_to_device, filters_accepts
 from .selector import SelectorTransport, report_fault
+from .socks import Socks5Client, SocksError, SocksHandshake, parse_proxy
 
 log = logging.getLogger("purezmq")
 
@@ -53,6 +55,8 @@ _BIND_FAILED = int(Event.BIND_FAILED)
 _ACCEPT_FAILED = int(Event.ACCEPT_FAILED)
 _CONNECT_DELAYED = int(Event.CONNECT_DELAYED)
 _CONNECT_RETRIED = int(Event.CONNECT_RETRIED)
+_STOP_CONN_REFUSED = 1  # ReconnectStop.CONN_REFUSED
+_STOP_HANDSHAKE_FAILED = 2  # ReconnectStop.HANDSHAKE_FAILED
 
 
 class EventSink(Protocol):
@@ -136,6 +140,12 @@ def _listening_socket(
     endpoint: str, parsed: addr.Endpoint, options: Options, monitor: EventSink | None
 ) -> tuple[socket.socket, str, str]:
     backlog = max(1, options.int(Opt.BACKLOG))
+    adopted = adopted_listener(endpoint, parsed.transport, options)
+    if adopted is not None:
+        # USE_FD: the caller bound it (systemd's socket activation); its address is the truth.
+        if adopted.family == socket.AF_UNIX:
+            return adopted, f"ipc://{adopted.getsockname()}", ""
+        return adopted, addr.tcp_endpoint_text(adopted.family, adopted.getsockname()), ""
     if parsed.transport == "tcp":
         family, sockaddr = addr.resolve_tcp_bind(
             endpoint, parsed.address, bool(options.int(Opt.IPV6))
@@ -146,6 +156,7 @@ def _listening_socket(
             if family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
             set_tos(sock, options.int(Opt.TOS))  # (Its SYN-ACKs too, as libzmq's.)
+            bind_to_device(sock, options)
             sock.bind(sockaddr)
             sock.listen(backlog)
         except OSError as exc:
@@ -260,6 +271,7 @@ class Listener:
         #: Accept failures since the last warning, and when that warning was.
         self._failures = 0
         self._warned_at = -ACCEPT_WARN_EVERY
+        self._filtered = filters_accepts(owner.options)
         sock.setblocking(False)
 
     def start(self) -> None:
@@ -289,6 +301,11 @@ class Listener:
                 return
             try:
                 conn.setblocking(False)
+                if self._filtered and not accept_allowed(conn, self.owner.options):
+                    # Refused by TCP_ACCEPT_FILTER / IPC_FILTER_*: libzmq's ACCEPT_FAILED.
+                    conn.close()
+                    bound_event(self.owner, _ACCEPT_FAILED, errno.EAGAIN, self.endpoint)
+                    continue
                 tune_socket(conn, self.owner.options)
                 if self.owner.closed:
                     conn.close()
@@ -371,6 +388,14 @@ class ReconnectingConnecter:
             )
         else:
             self.path, _ = addr.ipc_path(str(endpoint), endpoint.address)
+        #: Where a tcp connect really goes: SOCKS_PROXY's (host, port), or None.
+        self.socks: tuple[str, int] | None = None
+        if endpoint.transport == "tcp" and options.bytes(Opt.SOCKS_PROXY):
+            try:
+                self.socks = parse_proxy(options.bytes(Opt.SOCKS_PROXY).decode())
+            except (SocksError, UnicodeError) as exc:
+                raise addr.endpoint_error(errno.EINVAL, str(endpoint), str(exc)) from None
+        self.reconnect_stop = options.int(Opt.RECONNECT_STOP)
         self._timer: Any = None
         self.stopped = False
         #: Between a failed (or lost) connection and the next attempt: nobody is there now.
@@ -387,9 +412,12 @@ class ReconnectingConnecter:
     def _connected_ok(self) -> None:
         self._current_ivl = self.reconnect_ivl
 
-    def _retry(self) -> None:
+    def _retry(self, refused: bool = False) -> None:
         self.waiting_to_retry = True
         if self.stopped or self.reconnect_ivl < 0:
+            return
+        if refused and self.reconnect_stop & _STOP_CONN_REFUSED:
+            log.debug("purezmq: %s refused the connection; not reconnecting", self.endpoint)
             return
         if self._timer is not None:
             # One attempt failing two ways (asyncio: CONNECT_TIMEOUT expiring just as the
@@ -405,8 +433,13 @@ class ReconnectingConnecter:
         self.waiting_to_retry = False
         self._attempt()
 
-    def connection_lost(self) -> None:
-        """The session's connection ended; try again after the reconnect interval."""
+    def connection_lost(self, handshake_failed: bool = False) -> None:
+        """The session's connection ended; try again after the reconnect interval (unless
+        RECONNECT_STOP says not to after a failed handshake)."""
+        if handshake_failed and self.reconnect_stop & _STOP_HANDSHAKE_FAILED:
+            log.debug("purezmq: handshake with %s failed; not reconnecting", self.endpoint)
+            self.waiting_to_retry = True
+            return
         self._retry()
 
     def stop(self) -> None:
@@ -421,6 +454,7 @@ class Connecter(ReconnectingConnecter):
 
     def __init__(self, owner: StreamOwner, endpoint: addr.Endpoint) -> None:
         self._sock: socket.socket | None = None
+        self._socks: SocksHandshake | None = None
         self._connect_timer: Any = None
         super().__init__(owner, endpoint)
 
@@ -430,6 +464,8 @@ class Connecter(ReconnectingConnecter):
     def _addresses(self) -> list[tuple[int, Any]]:
         if self.endpoint.transport == "ipc":
             return [(socket.AF_UNIX, self.path)]
+        if self.socks is not None:
+            return addr.resolve_tcp_connect(self.socks[0], self.socks[1], self.ipv6)
         return addr.resolve_tcp_connect(self.host, self.port, self.ipv6)
 
     def _attempt(self) -> None:
@@ -449,6 +485,13 @@ class Connecter(ReconnectingConnecter):
             self._retry()
             return
         try:
+            bind_to_device(sock, self.owner.options)
+        except OSError as exc:  # (ENODEV: libzmq retries without a CLOSED event too.)
+            log.info("purezmq: cannot connect to %s: BINDTODEVICE: %s", self.endpoint, exc)
+            sock.close()
+            self._retry()
+            return
+        try:
             sock.setblocking(False)
             tune_socket(sock, self.owner.options)
             if self.endpoint.transport == "tcp" and self.source:
@@ -459,7 +502,7 @@ class Connecter(ReconnectingConnecter):
             code = exc.errno or errno.ECONNREFUSED
         if code not in (0, errno.EINPROGRESS, errno.EAGAIN):
             self._closed_attempt(sock)
-            self._retry()
+            self._retry(refused=code == errno.ECONNREFUSED)
             return
         if code:
             connect_event(self.owner, _CONNECT_DELAYED, code, str(self.endpoint))
@@ -498,6 +541,9 @@ class Connecter(ReconnectingConnecter):
         sock, self._sock = self._sock, None
         if sock is not None:
             self.loop.remove_writer(sock)
+            if self._socks is not None:
+                self._socks.cancel()
+                self._socks = None
             sock.close()
 
     def _connected(self) -> None:
@@ -518,8 +564,36 @@ class Connecter(ReconnectingConnecter):
                 sock.close()
             else:
                 self._closed_attempt(sock)
-            self._retry()
+            self._retry(refused=code == errno.ECONNREFUSED)
             return
+        if self.socks is not None:
+            options = self.owner.options
+            client = Socks5Client(
+                self.host,
+                self.port,
+                options.bytes(Opt.SOCKS_USERNAME),
+                options.bytes(Opt.SOCKS_PASSWORD),
+            )
+            self._sock = sock
+            self._socks = SocksHandshake(
+                self.loop, sock, client, handshake_ivl(options), self._socks_done
+            )
+            return
+        self._serve(sock)
+
+    def _socks_done(self, sock: socket.socket, failure: str | None) -> None:
+        self._socks = None
+        if self._sock is not sock:
+            return  # (Abandoned meanwhile: stopped.)
+        self._sock = None
+        if failure is None:
+            self._serve(sock)
+            return
+        log.info("purezmq: SOCKS proxy for %s: %s", self.endpoint, failure)
+        self._closed_attempt(sock)
+        self._retry()
+
+    def _serve(self, sock: socket.socket) -> None:
         self._connected_ok()
         try:
             serve(self.session, sock, self.owner.options)
