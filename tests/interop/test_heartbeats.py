@@ -130,3 +130,62 @@ def test_a_peer_that_answers_is_kept(ctx: purezmq.Context) -> None:
         with pytest.raises(TimeoutError):
             listener.accept()  # No reconnection: the first connection was never dropped.
     listener.close()
+
+
+def _ping(ttl_deciseconds: int) -> bytes:
+    return b"\x04\x07\x04PING" + ttl_deciseconds.to_bytes(2, "big")
+
+
+@pytest.mark.parametrize("engine", ["pyzmq", "purezmq", "purezmq.asyncio"])
+@pytest.mark.parametrize("keeps_pinging", [False, True], ids=["silent", "pinging"])
+def test_the_ttl_a_peer_asks_for_is_enforced(engine: str, keeps_pinging: bool) -> None:
+    """A peer's PING carrying a TTL (its HEARTBEAT_TTL) asks to be dropped when nothing else
+    comes from it within that time, even by a socket with no heartbeats of its own: a peer
+    that goes silent after one PING is dropped after the TTL, one that keeps pinging is kept.
+    The same on pyzmq (the reference) and on both purezmq engines."""
+    import asyncio
+
+    ttl_ds = 4  # 400 ms
+
+    def exercise(port: int) -> float | None:
+        peer = RawPeer.connect(port, b"DEALER")
+        began = time.monotonic()
+        peer.send(_ping(ttl_ds))
+        try:
+            if keeps_pinging:
+                for _ in range(8):  # 1.2 s: three TTLs
+                    time.sleep(0.15)
+                    peer.send(_ping(ttl_ds))
+                return None if not peer.dropped(timeout=0.1) else time.monotonic() - began
+            return time.monotonic() - began if peer.dropped(timeout=5) else None
+        finally:
+            peer.sock.close()
+
+    if engine == "purezmq.asyncio":
+        import purezmq.asyncio as pza
+
+        async def main() -> float | None:
+            context = pza.Context()
+            router = context.socket(purezmq.ROUTER)
+            router.linger = 0
+            port = router.bind_to_random_port("tcp://127.0.0.1")
+            try:
+                return await asyncio.get_running_loop().run_in_executor(None, exercise, port)
+            finally:
+                router.close()
+                context.term()
+
+        dropped_after = asyncio.run(asyncio.wait_for(main(), 20))
+    else:
+        lib = zmq if engine == "pyzmq" else purezmq
+        context = lib.Context()
+        router = context.socket(lib.ROUTER)
+        router.linger = 0
+        try:
+            dropped_after = exercise(router.bind_to_random_port("tcp://127.0.0.1"))
+        finally:
+            context.destroy(linger=0)
+    if keeps_pinging:
+        assert dropped_after is None
+    else:
+        assert dropped_after is not None and 0.3 <= dropped_after < 3, dropped_after

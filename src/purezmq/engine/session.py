@@ -15,7 +15,14 @@ from typing import Any
 
 from ..constants import Event
 from ..constants import SocketOption as Opt
-from ..protocol import Connection, HandshakeComplete, PeerError, ProtocolError, SubscriptionChange
+from ..protocol import (
+    Connection,
+    HandshakeComplete,
+    PeerError,
+    PeerTtl,
+    ProtocolError,
+    SubscriptionChange,
+)
 from ..protocol.mechanisms import AuthRequest, HandshakeRefused
 from ..routing.pipe import Peer, Pipe, Queued
 from ..routing.sockets import HICCUP
@@ -76,6 +83,9 @@ class StreamEngine:
         self._handshake_timer: Any = None
         self._close_timer: Any = None
         self._heartbeat: Heartbeat | None = None
+        #: The peer's HEARTBEAT_TTL watch: its timer, and the reads counted when it started.
+        self._ttl_timer: Any = None
+        self._ttl_reads = 0
         #: Reads that brought bytes (the heartbeat's sign of life).
         self.reads = 0
         #: Whether the socket's own thread may drive this engine (the threaded engine's
@@ -254,6 +264,8 @@ class StreamEngine:
                     self.deliver(inbound)
                 self.fail(f"peer {self.session.describe()} sent ERROR: {event.reason}")
                 return
+            elif isinstance(event, PeerTtl):
+                self._watch_peer_ttl(event.ttl_ms)
             elif isinstance(event, AuthRequest):
                 address = self.transport.get_extra_info("peername") if self.transport else None
                 host = str(address[0]).encode() if isinstance(address, tuple) else b""
@@ -286,10 +298,10 @@ class StreamEngine:
         self.session.engine_lost(self)
 
     def _cancel_timers(self) -> None:
-        for timer in (self._handshake_timer, self._close_timer):
+        for timer in (self._handshake_timer, self._close_timer, self._ttl_timer):
             if timer is not None:
                 timer.cancel()
-        self._handshake_timer = self._close_timer = None
+        self._handshake_timer = self._close_timer = self._ttl_timer = None
         if self._heartbeat is not None:
             self._heartbeat.stop()
             self._heartbeat = None
@@ -320,6 +332,20 @@ class StreamEngine:
     def send_ping(self, ttl_deciseconds: int) -> None:
         self.connection.send_ping(ttl_deciseconds)
         self._flush()
+
+    def _watch_peer_ttl(self, ttl_ms: int) -> None:
+        """A PING with a TTL: unless something else arrives within it, the peer is gone (as
+        libzmq, a timer from the first such PING; any read since counts as life)."""
+        if self._ttl_timer is None and not self.closed:
+            self._ttl_reads = self.reads
+            self._ttl_timer = self.session.loop.call_later(
+                ttl_ms / 1000, self._peer_ttl_expired, ttl_ms
+            )
+
+    def _peer_ttl_expired(self, ttl_ms: int) -> None:
+        self._ttl_timer = None
+        if not self.closed and not self.failed and self.reads == self._ttl_reads:
+            self.peer_silent(ttl_ms)
 
     def peer_silent(self, silent_ms: int) -> None:
         """Nothing came from the peer for ``silent_ms`` after a PING: it is gone (HEARTBEAT_*).

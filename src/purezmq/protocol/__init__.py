@@ -5,6 +5,7 @@ from .connection import (
     ConnectionEvent,
     HandshakeComplete,
     PeerError,
+    PeerTtl,
     SubscriptionChange,
 )
 from .errors import ProtocolError
@@ -16,6 +17,7 @@ __all__ = [
     "Greeting",
     "HandshakeComplete",
     "PeerError",
+    "PeerTtl",
     "ProtocolError",
     "SubscriptionChange",
 ]

@@ -79,10 +79,18 @@ class Pong:
     context: bytes = field(default=b"")
 
 
+@dataclass(frozen=True)
+class PeerTtl:
+    """The peer's PING asks to be dropped when nothing more comes from it within ``ttl_ms``
+    (its HEARTBEAT_TTL)."""
+
+    ttl_ms: int
+
+
 #: What the peer's bytes come to: state changes, and messages (``frames.Received``: a message
 #: of one frame as its body, a longer one as the list of its bodies).
 ConnectionEvent = Union[  # noqa: UP007
-    HandshakeComplete, SubscriptionChange, PeerError, Pong, AuthRequest, bytes, list
+    HandshakeComplete, SubscriptionChange, PeerError, Pong, PeerTtl, AuthRequest, bytes, list
 ]
 MechanismFactory = Callable[[bool, dict[str, bytes]], Mechanism]
 
@@ -454,6 +462,9 @@ class Connection:
             if len(data) < 2:
                 raise ProtocolError("malformed PING")
             self._send_command(cmd.PONG, data[2:18])
+            ttl = int.from_bytes(data[:2], "big")
+            if ttl:
+                events.append(PeerTtl(ttl * 100))
         elif name == cmd.PONG:
             events.append(Pong(data))
         elif name == cmd.ERROR:
