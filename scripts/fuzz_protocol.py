@@ -61,6 +61,7 @@ from purezmq.protocol import Connection, ProtocolError
 from purezmq.protocol.connection import (
     HandshakeComplete,
     PeerError,
+    PeerTtl,
     Pong,
     State,
     SubscriptionChange,
@@ -475,7 +476,7 @@ class Violation(Exception):
     """The protocol layer broke one of its promises (not a peer's fault)."""
 
 
-_EVENT_TYPES = (HandshakeComplete, SubscriptionChange, PeerError, Pong, AuthRequest)
+_EVENT_TYPES = (HandshakeComplete, SubscriptionChange, PeerError, Pong, PeerTtl, AuthRequest)
 
 
 def _check_events(events: Any) -> None:

@@ -18,7 +18,7 @@ from purezmq.protocol import (
     SubscriptionChange,
 )
 from purezmq.protocol import commands as cmd
-from purezmq.protocol.connection import HANDSHAKE_FRAME_LIMIT, Pong, State
+from purezmq.protocol.connection import HANDSHAKE_FRAME_LIMIT, PeerTtl, Pong, State
 from purezmq.protocol.frames import (
     COMMAND,
     LONG,
@@ -434,5 +434,5 @@ def test_ping_over_curve_is_boxed(curve_pair):
     the CURVE peer dropped the connection)."""
     client, server = curve_pair
     client.send_ping(10, b"hb")
-    assert server.receive_data(b"".join(client.data_to_send())) == []
+    assert server.receive_data(b"".join(client.data_to_send())) == [PeerTtl(1000)]
     assert client.receive_data(b"".join(server.data_to_send())) == [Pong(b"hb")]

@@ -18,7 +18,7 @@ from purezmq.protocol import (
     SubscriptionChange,
 )
 from purezmq.protocol import commands as cmd
-from purezmq.protocol.connection import COMPATIBLE_PEERS, Pong
+from purezmq.protocol.connection import COMPATIBLE_PEERS, PeerTtl, Pong
 from purezmq.protocol.frames import (
     COMMAND,
     LONG,
@@ -574,8 +574,15 @@ def test_error_during_handshake_refused():
 
 def test_ping_answered_with_pong_context():
     conn = established()
-    assert conn.receive_data(encode_command(cmd.PING, b"\x00\x64" + b"ctx-123")) == []
+    # A TTL of 100 deciseconds: the peer asks to be dropped after 10 s of silence.
+    events = conn.receive_data(encode_command(cmd.PING, b"\x00\x64" + b"ctx-123"))
+    assert events == [PeerTtl(10_000)]
     assert commands_in(output_frames(conn)) == [(cmd.PONG, b"ctx-123")]
+
+
+def test_ping_without_ttl_asks_for_nothing():
+    conn = established()
+    assert conn.receive_data(encode_command(cmd.PING, b"\x00\x00")) == []
 
 
 def test_ping_empty_context():
@@ -602,7 +609,7 @@ def test_ping_round_trip_between_connections():
     pump(ca, cb)
     ca.send_ping(50, b"hb")
     events_a, events_b = pump(ca, cb)
-    assert events_b == []
+    assert events_b == [PeerTtl(5000)]
     assert events_a == [Pong(b"hb")]
 
 
