@@ -700,7 +700,6 @@ def test_rep_fair_queues_and_replies_to_each():
 def test_router_generated_ids():
     router = routing(sockets.Router)
     a, b = make_peer(), make_peer()
-    assert router.accepts(a)
     router.attach(a)
     router.attach(b)
     for peer in (a, b):
@@ -714,9 +713,39 @@ def test_router_uses_peer_identity():
     alice = make_peer(identity=b"alice")
     router.attach(alice)
     assert alice.routing_id == b"alice"
-    assert router.accepts(make_peer(identity=b"alice")) is False  # duplicate refused
-    assert router.accepts(make_peer(identity=b"bob")) is True
-    assert router.accepts(make_peer()) is True
+    # A second "alice" is not heard (libzmq keeps its connection, reads nothing from it).
+    impostor = make_peer(identity=b"alice")
+    router.attach(impostor)
+    deliver(router, impostor, [b"from the impostor"])
+    deliver(router, alice, [b"from alice"])
+    assert recv_all(router) == [[b"alice", b"from alice"]]
+    assert router.peers[b"alice"] is alice
+
+
+def test_router_handover_takes_the_id_over():
+    router = routing(sockets.Router)
+    router.options.router_handover = True
+    first, second = make_peer(identity=b"x"), make_peer(identity=b"x")
+    router.attach(first)
+    router.attach(second)
+    assert router.peers[b"x"] is second
+    deliver(router, first, [b"old"])
+    deliver(router, second, [b"new"])
+    assert recv_all(router) == [[b"x", b"new"]]
+    assert router.send([b"x", b"reply"]) is True
+    assert drain(second.outbound) == [[b"reply"]]
+    assert drain(first.outbound) == []
+
+
+def test_router_notify_and_disconnect_msg():
+    router = routing(sockets.Router)
+    router.options.router_notify = 3
+    router.options.disconnect_msg = b"bye"
+    peer = make_peer(identity=b"p")
+    router.attach(peer)
+    deliver(router, peer, [b"hello"])
+    router.detach(peer)
+    assert recv_all(router) == [[b"p", b""], [b"p", b"hello"], [b"p", b""], [b"p", b"bye"]]
 
 
 def test_router_prepends_and_strips_id():
@@ -771,7 +800,9 @@ def test_router_detach_frees_identity():
     first = make_peer(identity=b"x")
     router.attach(first)
     router.detach(first)
-    assert router.accepts(make_peer(identity=b"x"))
+    again = make_peer(identity=b"x")
+    router.attach(again)
+    assert router.peers[b"x"] is again
 
 
 def _subscribe(pub: sockets.Routing, peer: Peer, *topics: bytes, cancel: bool = False) -> None:

@@ -37,6 +37,9 @@ log = logging.getLogger("purezmq")
 
 _PUBLISHERS = ("PUB", "XPUB")
 _SUBSCRIBERS = ("SUB", "XSUB")
+#: The types that take HELLO_MSG and HICCUP_MSG (draft options of libzmq 4.3.5).
+_HELLO_TYPES = ("ROUTER", "DEALER", "CLIENT", "SERVER", "PEER")
+_HICCUP_TYPES = ("DEALER", "CLIENT", "PEER")
 _BATCH = 512
 #: The longest the socket's thread waits for the I/O thread to let go of the socket's lock.
 _LOCK_WAIT = 0.1
@@ -473,6 +476,9 @@ class StreamEngine:
 class Session:
     """One peer of a socket as the I/O side sees it: the pipes' far ends, and the engine."""
 
+    #: The routing id CONNECT_ROUTING_ID gave this connecter's peer (b"": none).
+    assigned_id = b""
+
     def __init__(self, socket: SocketPort, endpoint: str, connecter: Any = None) -> None:
         self.socket = socket
         self.endpoint = endpoint
@@ -547,6 +553,7 @@ class Session:
         peer = Peer(inbound, outbound, self.endpoint)
         peer.owner = self
         peer.make_room = self.write_here
+        peer.assigned_id = self.assigned_id
         return peer
 
     # Pipe listener: called from the socket's thread ------------------------------------------
@@ -642,9 +649,20 @@ class Session:
             if key.lower() == "identity" and key != "Identity":
                 metadata["Identity"] = metadata.pop(key)
         peer.metadata = metadata
+        options = self.socket.options
+        if self.socket_type == "ROUTER" and options.int(Opt.PROBE_ROUTER):
+            # PROBE_ROUTER: a ROUTER's pipe is per connection and joins the socket at its next
+            # call; libzmq's probe leaves at once on a connect, so it is written here.
+            engine.send([b""])
+        if self.socket_type in _HELLO_TYPES and options.bytes(Opt.HELLO_MSG):
+            # HELLO_MSG: the first message on every new connection, ahead of what is queued.
+            engine.send([options.bytes(Opt.HELLO_MSG)])
         if self.connected_before and peer.attached_requested:
             if self.socket_type in _PUBLISHERS:
                 peer.inbound.write(HICCUP)
+            elif self.socket_type in _HICCUP_TYPES and options.bytes(Opt.HICCUP_MSG):
+                # HICCUP_MSG: the application hears that its connection was made again.
+                peer.inbound.write(options.bytes(Opt.HICCUP_MSG))
             self.socket.post("hiccup", peer)
         elif not peer.attached_requested:
             self.socket.post("attach", peer)

@@ -451,17 +451,49 @@ class SocketBase:
     def connect(self, endpoint: str) -> None:
         self.check_open()
         parsed = addr.parse_endpoint(endpoint)
+        assigned = self._take_connect_routing_id()
         if parsed.transport == "inproc":
-            link = self.runtime.inproc.connect(parsed.address, self)
+            try:
+                link = self.runtime.inproc.connect(parsed.address, self)
+            except BaseException:
+                self._release_routing_id(assigned)
+                raise
+            link.connecter_peer.assigned_id = assigned
             self._remember(endpoint, link)
             self.process_mailbox()
             return
-        connecter = self.connecter_class(self, parsed)
+        try:
+            connecter = self.connecter_class(self, parsed)
+        except BaseException:
+            self._release_routing_id(assigned)
+            raise
+        if assigned:
+            connecter.session.assigned_id = connecter.session.peer.assigned_id = assigned
         self._remember(endpoint, connecter)
         self.start_handle(connecter)
         # libzmq attaches a connecter's pipe inside connect(): a SUB's subscriptions are queued
         # for the peer right away, not at the socket's next call.
         self.process_mailbox()
+
+    def _take_connect_routing_id(self) -> bytes:
+        """CONNECT_ROUTING_ID, which only the next connect takes: the routing id this socket
+        gives that peer. One in use already is EINVAL (libzmq 4.3.5 asserts)."""
+        reserve = getattr(self.routing, "reserve", None)
+        if reserve is None:
+            return b""
+        assigned = self.options.bytes(Opt.CONNECT_ROUTING_ID)
+        if not assigned:
+            return b""
+        if not reserve(assigned):
+            raise ZMQError(
+                errno.EINVAL, f"CONNECT_ROUTING_ID {assigned!r} is the routing id of another peer"
+            )
+        self.options.values[Opt.CONNECT_ROUTING_ID] = b""
+        return assigned
+
+    def _release_routing_id(self, assigned: bytes) -> None:
+        if assigned:
+            self.routing.release(assigned)  # type: ignore[attr-defined]
 
     def _remember(self, endpoint: str, handle: Any) -> None:
         self.endpoints.setdefault(endpoint, []).append(handle)
@@ -489,6 +521,8 @@ class SocketBase:
             raise ZMQError(errno.ENOENT)
         for handle in handles:
             self._close_handle(handle, self.options.int(Opt.LINGER))
+            session = getattr(handle, "session", None)
+            self._release_routing_id(getattr(session, "assigned_id", b""))
         self._forget(endpoint, *handles)
 
     def _forget(self, endpoint: str, *handles: Any) -> None:

@@ -234,6 +234,7 @@ class Peer:
         "state",
         "owner",
         "make_room",
+        "assigned_id",
         "__weakref__",
     )
 
@@ -253,6 +254,8 @@ class Peer:
         #: Asks the far end to take queued messages now (a session writes them out from the
         #: socket's thread); True if it did. A publisher tries it before dropping a message.
         self.make_room: Callable[[], bool] = _cannot
+        #: The routing id CONNECT_ROUTING_ID gave this connection (b"": none).
+        self.assigned_id = b""
         inbound.reader_peer = self
         outbound.writer_peer = self
 

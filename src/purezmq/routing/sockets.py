@@ -19,6 +19,9 @@ from .pipe import Message, Peer, Queued
 from .strategies import FairQueue, LoadBalancer
 from .subscriptions import SubscriberIndex, Subscriptions
 
+_NOTIFY_CONNECT = 1
+_NOTIFY_DISCONNECT = 2
+
 #: An in-band marker a session writes into a publisher's inbound pipe when the peer reconnected:
 #: whatever it subscribed to before is gone, and it will subscribe again.
 HICCUP: Message = []
@@ -28,6 +31,12 @@ class RoutingOptions:
     """The options routing reads; the socket keeps them current."""
 
     router_mandatory = False
+    router_handover = False
+    #: ROUTER_NOTIFY: NOTIFY_CONNECT (1) and/or NOTIFY_DISCONNECT (2).
+    router_notify = 0
+    probe_router = False
+    #: DISCONNECT_MSG: what a ROUTER receives from a peer that went away (b"": nothing).
+    disconnect_msg = b""
     req_relaxed = False
     req_correlate = False
     xpub_verbose = False
@@ -206,6 +215,10 @@ class Dealer(_FairQueued, Push):
     def attach(self, peer: Peer) -> None:
         _FairQueued.attach(self, peer)
         Push.attach(self, peer)
+        if self.options.probe_router:
+            # PROBE_ROUTER: an empty message first, once per pipe (a connecter's outlives its
+            # reconnections), so that a ROUTER learns our routing id at once.
+            peer.outbound.write([b""])
 
     def detach(self, peer: Peer) -> None:
         _FairQueued.detach(self, peer)
@@ -386,14 +399,36 @@ class Router(_FairQueued):
     def __init__(self, options: RoutingOptions) -> None:
         super().__init__(options)
         self.peers: dict[bytes, Peer] = {}
+        #: Routing ids given to connects (CONNECT_ROUTING_ID), theirs while they last.
+        self.reserved: set[bytes] = set()
+        #: Messages of the socket's own making (ROUTER_NOTIFY, DISCONNECT_MSG): a connection's
+        #: go before anything else, so before that peer's first message; a disconnection's after
+        #: what the peer sent before it left (when nothing else is waiting).
+        self._connects: deque[tuple[Message, Peer]] = deque()
+        self._leavings: deque[tuple[Message, Peer]] = deque()
+        #: Peers whose routing id a newcomer took over (ROUTER_HANDOVER): never read again.
+        self._cut_off: set[Peer] = set()
         self._next_id = struct.unpack(">I", os.urandom(4))[0]
 
-    def accepts(self, peer: Peer) -> bool:
-        wanted = peer.metadata.get("Identity", b"")
-        return not wanted or wanted not in self.peers
+    def reserve(self, routing_id: bytes) -> bool:
+        """Keep ``routing_id`` for a connect (CONNECT_ROUTING_ID); False if it is in use."""
+        if routing_id in self.peers or routing_id in self.reserved:
+            return False
+        self.reserved.add(routing_id)
+        return True
+
+    def release(self, routing_id: bytes) -> None:
+        self.reserved.discard(routing_id)
 
     def attach(self, peer: Peer) -> None:
-        routing_id = peer.metadata.get("Identity", b"")
+        routing_id = peer.assigned_id or peer.metadata.get("Identity", b"")
+        if routing_id in self.peers:
+            if not self.options.router_handover:
+                # A second peer with a routing id in use: as libzmq, it is not heard (its
+                # connection stays, not to be dropped and reconnected over and over).
+                self._cut_off.add(peer)
+                return
+            self._hand_over(self.peers.pop(routing_id))
         while not routing_id or routing_id in self.peers:
             # Generated ids start with a zero byte, as in libzmq; skip any a peer announced.
             routing_id = b"\x00" + struct.pack(">I", self._next_id)
@@ -401,16 +436,39 @@ class Router(_FairQueued):
         peer.routing_id = routing_id
         self.peers[routing_id] = peer
         super().attach(peer)
+        if self.options.router_notify & _NOTIFY_CONNECT:
+            self._connects.append(([routing_id, b""], peer))
+
+    def _hand_over(self, old: Peer) -> None:
+        """ROUTER_HANDOVER: a new connection takes ``old``'s routing id. As in libzmq, the old
+        connection is not closed: it is cut off from the socket (what it sends is not read),
+        so that a peer reconnecting with the same id does not push the new one out in turn.
+        (``detached``: the socket core will not take it out of routing a second time.)"""
+        old.detached = True
+        self.fq.remove(old)
+        self._cut_off.add(old)
+
+    def readable(self, peer: Peer) -> None:
+        if peer not in self._cut_off:
+            super().readable(peer)
 
     def detach(self, peer: Peer) -> None:
+        self._cut_off.discard(peer)
         if self.peers.get(peer.routing_id) is peer:
             del self.peers[peer.routing_id]
+            options = self.options
+            if options.router_notify & _NOTIFY_DISCONNECT:
+                self._leavings.append(([peer.routing_id, b""], peer))
+            if options.disconnect_msg:
+                self._leavings.append(([peer.routing_id, options.disconnect_msg], peer))
         super().detach(peer)
 
     def _fetch(self) -> tuple[Message, Peer] | None:
+        if self._connects:
+            return self._connects.popleft()
         found = self.fq.recv()
         if found is None:
-            return None
+            return self._leavings.popleft() if self._leavings else None
         message, peer = found
         return [peer.routing_id, *message], peer
 
