@@ -3,7 +3,7 @@
 After it, ``import zmq`` is ``purezmq`` itself, ``import zmq.asyncio`` is ``purezmq.asyncio``,
 ``from zmq.utils import jsonapi`` is ``purezmq.utils.jsonapi``: the very same module objects, so
 ``isinstance`` and ``is`` work across both spellings, and a module purezmq does not have
-(``zmq.green``...) is a ModuleNotFoundError rather than pyzmq's: once installed, nothing of pyzmq
+(``zmq.nonexistent``) is a ModuleNotFoundError rather than pyzmq's: once installed, nothing of pyzmq
 can be imported under the name ``zmq`` (the finder comes before the path's, and a ``zmq.X`` is
 looked for only in purezmq's folders).
 

@@ -58,12 +58,15 @@ CHECKS = textwrap.dedent(
         assert zmq.eventloop.zmqstream is purezmq.eventloop.zmqstream
         from zmq.eventloop.zmqstream import ZMQStream
         assert ZMQStream.__module__ == "purezmq.eventloop.zmqstream"
+    import zmq.green
+    import purezmq.green
+    assert zmq.green is purezmq.green
     try:
-        import zmq.green
+        import zmq.no_such_module
     except ModuleNotFoundError as exc:
-        assert exc.name.startswith("zmq.green"), exc.name
+        assert exc.name.startswith("zmq.no_such_module"), exc.name
     else:
-        raise AssertionError("zmq.green is not purezmq's")
+        raise AssertionError("zmq.no_such_module came from somewhere")
     import zmq.constants
     assert zmq.constants is purezmq.constants
     print("OK")
