@@ -115,8 +115,9 @@ def test_our_client_with_an_independent_server() -> None:
     client = ZwsConnection("PUSH", client=("127.0.0.1:9", "/zmq"))
     ws = ServerProtocol()
     request_head = b"".join(client.data_to_send())
-    assert _PROTOCOL in request_head
-    ws.receive_data(request_head.replace(_PROTOCOL, b""))
+    offered = b"Sec-WebSocket-Protocol: ZWS2.0/NULL,ZWS2.0\r\n"  # (libzmq's offer too.)
+    assert offered in request_head
+    ws.receive_data(request_head.replace(offered, b""))
     [request] = ws.events_received()
     assert request.path == "/zmq" and request.headers["Host"] == "127.0.0.1:9"
     ws.send_response(ws.accept(request))
@@ -217,3 +218,58 @@ def test_fragments_are_joined() -> None:
     assert reader.feed(last) == [b"abcdef"]
     ping = Frame(Opcode.PING, b"p")
     assert ping.opcode == Opcode.PING
+
+
+def test_bare_zws_as_a_browser_speaks_it() -> None:
+    """ "ZWS2.0" (what a browser can ask for): no handshake commands, each side's first
+    message its routing id."""
+    server = ZwsConnection("ROUTER")
+    ws = ClientProtocol(parse_uri("ws://127.0.0.1:9/zmq"))
+    ws.send_request(ws.connect())
+    head = b"".join(ws.data_to_send()).replace(
+        b"\r\n\r\n", b"\r\nSec-WebSocket-Protocol: ZWS2.0\r\n\r\n", 1
+    )
+    assert server.receive_data(head) == []
+    answer = b"".join(server.data_to_send())
+    assert b"Sec-WebSocket-Protocol: ZWS2.0\r\n" in answer
+    ws.receive_data(answer.replace(b"Sec-WebSocket-Protocol: ZWS2.0\r\n", b""))
+    response, identity = ws.events_received()
+    assert response.status_code == 101
+    assert identity.data == b"\x00"  # The ROUTER's (empty) routing id, no READY.
+    ws.send_binary(b"\x00browser-1")  # Ours.
+    ws.send_binary(b"\x01part one")
+    ws.send_binary(b"\x00part two")
+    events = server.receive_data(b"".join(ws.data_to_send()))
+    assert isinstance(events[0], HandshakeComplete)
+    assert events[0].properties["Identity"] == b"browser-1"
+    assert events[1:] == [[b"part one", b"part two"]]
+    server.send_messages([b"to the browser"])
+    ws.receive_data(b"".join(server.data_to_send()))
+    [message] = ws.events_received()
+    assert message.data == b"\x00to the browser"
+
+
+def test_two_ends_agree_on_bare_zws_when_asked_first() -> None:
+    client = ZwsConnection("DEALER", client=("h", "/"), identity=b"d")
+    client._speaks = ["ZWS2.0", "ZWS2.0/NULL"]  # A client that prefers the bare protocol.
+    client._outgoing.clear()
+    from purezmq.protocol.websocket import request_bytes
+
+    client._outgoing.append(request_bytes("h", "/", client._speaks, client._key))
+    server = ZwsConnection("ROUTER")
+    client_events, server_events = pump(client, server)
+    assert server_events[0].properties["Identity"] == b"d"
+    assert isinstance(client_events[0], HandshakeComplete)
+    client.send_messages([b"bare"])
+    _, got = pump(client, server)
+    assert got == [b"bare"]
+
+
+def test_plain_does_not_take_bare_zws() -> None:
+    server = ZwsConnection("REP", as_server=True, mechanism=PlainServer)
+    request = (
+        f"GET /zmq HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Protocol: ZWS2.0\r\n\r\n"
+    )
+    assert _upgrade(server, request.encode()).startswith(b"HTTP/1.1 400")

@@ -24,9 +24,10 @@ from ..protocol import (
     SubscriptionChange,
 )
 from ..protocol.mechanisms import AuthRequest, HandshakeRefused
+from ..protocol.zws import ZwsConnection
 from ..routing.pipe import Peer, Pipe, Queued
 from ..routing.sockets import HICCUP
-from ..transport.address import tcp_endpoint_text
+from ..transport.address import parse_endpoint, tcp_endpoint_text
 from ..transport.selector import CLOSE_WAIT, report_fault
 from .heartbeat import Heartbeat
 from .monitor import handshake_failure
@@ -620,19 +621,30 @@ class Session:
         ``direct``: the socket's own thread may drive it (the threaded engine's transports)."""
         options = self.socket.options
         mechanism, as_server = mechanism_for(options)
-        connection = Connection(
-            self.socket_type,
-            as_server=as_server,
-            identity=options.bytes(Opt.ROUTING_ID),
-            mechanism=mechanism,
-            max_message_size=options.int(Opt.MAXMSGSIZE),
-        )
+        settings: dict[str, Any] = {
+            "as_server": as_server,
+            "identity": options.bytes(Opt.ROUTING_ID),
+            "mechanism": mechanism,
+            "max_message_size": options.int(Opt.MAXMSGSIZE),
+        }
+        connection: Any
+        if self.endpoint.startswith("ws://"):
+            connection = ZwsConnection(self.socket_type, client=self._ws_client(), **settings)
+        else:
+            connection = Connection(self.socket_type, **settings)
         engine = StreamEngine(self, connection, handshake_ivl, prepare)
         engine.direct = direct
         if self.engine is not None:
             self.engine.abort()
         self.engine = engine
         return engine
+
+    def _ws_client(self) -> tuple[str, str] | None:
+        """For a ws:// connect, the Host and path of its upgrade request; None when accepted."""
+        if self.connecter is None:
+            return None
+        endpoint = parse_endpoint(self.endpoint)
+        return endpoint.tcp_address.rpartition(";")[2], endpoint.path
 
     def handshake_complete(self, engine: StreamEngine, event: HandshakeComplete) -> None:
         if self.closing and not self.peer.outbound.peek():

@@ -3,7 +3,9 @@
 Each ZMTP frame travels as one binary WebSocket message: a flags byte (0x01 more, 0x02
 command) then the body. There is no greeting: the WebSocket subprotocol names the mechanism
 ("ZWS2.0/NULL", "ZWS2.0/PLAIN", "ZWS2.0/CURVE"), and the handshake commands (READY, HELLO...)
-follow as ZMTP 3 has them.
+follow as ZMTP 3 has them. Plain "ZWS2.0" has no mechanism at all: each side's first message
+is its routing id, as in ZMTP 2.0. It is the one a browser can ask for (a "/" is not allowed
+in the protocol names of the WebSocket API), and it is offered and taken with NULL security.
 
 ``ZwsConnection`` offers the interface of ``Connection`` (what the engines drive) around one:
 after the HTTP upgrade the inner connection is given the greeting the peer would have sent
@@ -16,9 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .connection import Connection, ConnectionEvent, State
+from . import commands as cmd
+from .connection import COMPATIBLE_PEERS, Connection, ConnectionEvent, State
 from .errors import ProtocolError
-from .frames import COMMAND, LONG, MORE, FrameDecoder
+from .frames import COMMAND, LONG, MORE, FrameDecoder, encode_command
 from .greeting import Greeting
 from .websocket import (
     BAD_REQUEST,
@@ -34,6 +37,8 @@ from .websocket import (
 )
 
 _PREFIX = "ZWS2.0/"
+#: ZWS without a mechanism: routing ids as first messages, no handshake commands.
+BARE = "ZWS2.0"
 
 
 def _failure(text: str) -> ProtocolError:
@@ -63,6 +68,13 @@ class ZwsConnection:
         self.inner.data_to_send()  # Its greeting: ZWS has none.
         mechanism = self.inner.mechanism.name.decode("ascii")
         self.protocol = _PREFIX + mechanism
+        #: What this end takes: its mechanism's protocol, and the bare one with NULL.
+        self._speaks = [self.protocol, BARE] if mechanism == "NULL" else [self.protocol]
+        self._socket_type = socket_type
+        self._identity = connection_options.get("identity", b"")
+        #: The bare protocol is in use, and the peer's routing id has not come yet.
+        self._bare = False
+        self._awaiting_identity = False
         self._as_server = bool(connection_options.get("as_server", False))
         self._client = client
         self._upgraded = False
@@ -74,7 +86,7 @@ class ZwsConnection:
         if client is not None:
             host, path = client
             self._key = new_key()
-            self._outgoing.append(request_bytes(host, path, [self.protocol], self._key))
+            self._outgoing.append(request_bytes(host, path, self._speaks, self._key))
 
     def __getattr__(self, name: str) -> Any:
         # (mechanism, peer_minor_version... : the inner connection's.)
@@ -95,7 +107,10 @@ class ZwsConnection:
         self._outgoing = []
         if self._upgraded:
             masked = self._client is not None
-            for chunk in self.inner.data_to_send():
+            chunks = self.inner.data_to_send()
+            if self._bare and self._awaiting_identity:
+                chunks = []  # (The inner READY: a bare peer expects none.)
+            for chunk in chunks:
                 for flags, body in self._frames_out.feed(chunk):
                     flag = (1 if flags & MORE else 0) | (2 if flags & COMMAND else 0)
                     out.append(encode_frame(BINARY, bytes((flag,)) + body, masked))
@@ -138,6 +153,11 @@ class ZwsConnection:
             events = self.inner.receive_data(
                 Greeting(3, 0, self.inner.mechanism.name, not self._as_server).encode()
             )
+            if self._bare:
+                self.inner.data_to_send()  # Its READY: not for a bare peer.
+                masked = self._client is not None
+                self._outgoing.append(encode_frame(BINARY, b"\x00" + self._identity, masked))
+                self._awaiting_identity = True
             if rest:
                 events = events + self._traffic(rest)
             return events
@@ -146,17 +166,20 @@ class ZwsConnection:
     def _upgrade(self, head: bytes) -> None:
         try:
             if self._client is not None:
-                check_response(head, self._key, [self.protocol])
+                chosen = check_response(head, self._key, self._speaks)
             else:
                 request = parse_request(head)
-                if self.protocol not in request.protocols:
+                # The client's first choice among those this end speaks.
+                chosen = next((p for p in request.protocols if p in self._speaks), "")
+                if not chosen:
                     self._outgoing.append(BAD_REQUEST)
                     raise ProtocolError(
                         f"the WebSocket client asks for {request.protocols}, this socket "
-                        f"speaks {self.protocol}"
+                        f"speaks {self._speaks}"
                     )
                 key = request.headers["sec-websocket-key"]
-                self._outgoing.append(response_bytes(key, self.protocol))
+                self._outgoing.append(response_bytes(key, chosen))
+            self._bare = chosen == BARE
         except ProtocolError as exc:
             self.inner.state = State.CLOSED
             raise _failure(str(exc)) from None
@@ -177,6 +200,15 @@ class ZwsConnection:
         if not messages:
             return []
         zmtp = []
+        if self._awaiting_identity:
+            # A bare peer's first message is its routing id: to the inner connection, the
+            # READY it would have sent (with a socket type this one takes).
+            identity = messages.pop(0)[1:]
+            self._awaiting_identity = False
+            self.inner.data_to_send()
+            peer_type = sorted(COMPATIBLE_PEERS.get(self._socket_type, {"PAIR"}))[0]
+            properties = {"Socket-Type": peer_type.encode(), "Identity": identity}
+            zmtp.append(encode_command(cmd.READY, cmd.encode_properties(properties)))
         for message in messages:
             if not message or message[0] > 3:
                 self.inner.state = State.CLOSED

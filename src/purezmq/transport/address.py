@@ -1,4 +1,5 @@
-"""Endpoint syntax and address resolution for tcp:// and ipc:// (zmq_tcp, zmq_ipc)."""
+"""Endpoint syntax and address resolution for tcp://, ipc:// and ws:// (zmq_tcp, zmq_ipc,
+zmq_ws: ws://host:port/path, tcp underneath)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from dataclasses import dataclass
 from ..constants import Errno
 from ..error import ZMQError
 
-TRANSPORTS = ("tcp", "ipc", "inproc")
+TRANSPORTS = ("tcp", "ipc", "inproc", "ws")
+#: The transports that run over a tcp connection.
+OVER_TCP = ("tcp", "ws")
 IPC_PATH_MAX_LEN = 107
 
 
@@ -24,6 +27,16 @@ class Endpoint:
 
     def __str__(self) -> str:
         return f"{self.transport}://{self.address}"
+
+    @property
+    def tcp_address(self) -> str:
+        """host:port (a ws:// endpoint's without its path)."""
+        return self.address.partition("/")[0] if self.transport == "ws" else self.address
+
+    @property
+    def path(self) -> str:
+        """A ws:// endpoint's HTTP path ("/" when none is given)."""
+        return "/" + self.address.partition("/")[2]
 
 
 def endpoint_error(code: int, endpoint: str, detail: str | None = None) -> ZMQError:

@@ -146,9 +146,9 @@ def _listening_socket(
         if adopted.family == socket.AF_UNIX:
             return adopted, f"ipc://{adopted.getsockname()}", ""
         return adopted, addr.tcp_endpoint_text(adopted.family, adopted.getsockname()), ""
-    if parsed.transport == "tcp":
+    if parsed.transport in addr.OVER_TCP:
         family, sockaddr = addr.resolve_tcp_bind(
-            endpoint, parsed.address, bool(options.int(Opt.IPV6))
+            endpoint, parsed.tcp_address, bool(options.int(Opt.IPV6))
         )
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -162,7 +162,10 @@ def _listening_socket(
         except OSError as exc:
             _closed_unbound(monitor, sock, "")
             raise addr.endpoint_error(exc.errno or errno.EINVAL, endpoint) from None
-        return sock, addr.tcp_endpoint_text(family, sock.getsockname()), ""
+        actual = addr.tcp_endpoint_text(family, sock.getsockname())
+        if parsed.transport == "ws":
+            actual = "ws" + actual[3:] + parsed.path
+        return sock, actual, ""
     path, shown = addr.ipc_path(endpoint, parsed.address)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -382,9 +385,9 @@ class ReconnectingConnecter:
         self.reconnect_ivl_max = options.int(Opt.RECONNECT_IVL_MAX)
         self._current_ivl = self.reconnect_ivl
         self.ipv6 = bool(options.int(Opt.IPV6))
-        if endpoint.transport == "tcp":
+        if endpoint.transport in addr.OVER_TCP:
             self.host, self.port, self.source = addr.parse_tcp_connect(
-                str(endpoint), endpoint.address
+                str(endpoint), endpoint.tcp_address
             )
         else:
             self.path, _ = addr.ipc_path(str(endpoint), endpoint.address)
@@ -494,7 +497,7 @@ class Connecter(ReconnectingConnecter):
         try:
             sock.setblocking(False)
             tune_socket(sock, self.owner.options)
-            if self.endpoint.transport == "tcp" and self.source:
+            if self.endpoint.transport in addr.OVER_TCP and self.source:
                 source_host, _, source_port = self.source.rpartition(":")
                 sock.bind((source_host.strip("[]") or "", int(source_port or 0)))
             code = sock.connect_ex(sockaddr)
@@ -520,7 +523,7 @@ class Connecter(ReconnectingConnecter):
     def connect_timeout_ms(self) -> int:
         """CONNECT_TIMEOUT: how long a tcp connect may take before it is given up and tried
         again after the reconnect interval (0: as long as the kernel takes; ipc: no limit)."""
-        if self.endpoint.transport != "tcp":
+        if self.endpoint.transport not in addr.OVER_TCP:
             return 0
         return self.owner.options.int(Opt.CONNECT_TIMEOUT)
 
