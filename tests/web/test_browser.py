@@ -134,3 +134,25 @@ def test_jobs_run_off_the_request_with_live_progress_and_survive_a_killed_worker
         finally:
             browser.close()
     assert (ARTIFACTS / "web-app.png").stat().st_size > 10_000
+
+
+@pytest.mark.timeout(90)
+def test_the_page_has_a_zeromq_sub_socket_of_its_own(tmp_path: Path) -> None:
+    """zws.js: the page subscribes to the server's PUB on ws:// (ZWS 2.0) straight from the
+    browser; the dashboard's numbers arrive as ZeroMQ messages, and follow a finished job."""
+    with WebServer(tmp_path, 1, TIMEOUT) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(server.url)
+            page.wait_for_function(
+                "() => Number(document.getElementById('zmq-feed').dataset.messages || 0) >= 2"
+            )
+            expect(page.locator("#zmq-feed-done")).to_have_text("0")
+            page.fill("#form-primes input[name=below]", "5000")
+            submit(page, "#form-primes")
+            expect(page.locator("#stat-done")).to_have_text("1")
+            expect(page.locator("#zmq-feed-done")).to_have_text("1")
+        finally:
+            browser.close()

@@ -21,6 +21,11 @@ HTTP API::
     GET  /jobs/{id}        one job
     GET  /stats            the dashboard's numbers
     GET  /ws               WebSocket: {"type": "hello"|"jobs"|"stats", ...}
+    GET  /zws.js           a ZeroMQ socket for the browser (ZWS 2.0 over WebSocket)
+
+Besides, a PUB socket bound on ws://<zmq-host>:<feed-port>/feed publishes the dashboard's
+numbers as ZeroMQ messages [b"stats", json]: the page subscribes to it straight from the
+browser with zws.js, no server code between (and any ZeroMQ SUB can, over ws://).
 
 Errors are JSON ``{"error": "..."}`` with a 4xx status.
 """
@@ -71,6 +76,7 @@ class Config:
     zmq_host: str = "127.0.0.1"
     jobs_port: int = 5560
     results_port: int = 5561
+    feed_port: int = 0  # the ws:// PUB feed (0: any free port)
     timeout: float = 5.0
     heartbeat: float = 1.0
     prefetch: int = 2
@@ -107,7 +113,9 @@ class WebApp:
         self._tasks: list[asyncio.Task[Any]] = []
         self._ctx: Any = None
         self._runner: Any = None
-        self._page = resources.files(__package__).joinpath("static/index.html").read_bytes()
+        static = resources.files(__package__).joinpath("static")
+        self._page = static.joinpath("index.html").read_bytes()
+        self._zws_js = static.joinpath("zws.js").read_bytes()
 
     # -- life cycle -----------------------------------------------------------------------------
 
@@ -123,6 +131,10 @@ class WebApp:
         self.results.bind(f"tcp://{cfg.zmq_host}:{cfg.results_port or '*'}")
         self.jobs_endpoint = _endpoint_of(self.jobs)
         self.results_endpoint = _endpoint_of(self.results)
+        self.feed = self._ctx.socket(zmq.PUB)
+        self.feed.setsockopt(zmq.LINGER, 0)
+        self.feed.bind(f"ws://{cfg.zmq_host}:{cfg.feed_port or '*'}/feed")
+        self.feed_endpoint = _endpoint_of(self.feed)
 
         self._runner = web.AppRunner(self.make_app(), access_log=log if cfg.access_log else None)
         await self._runner.setup()
@@ -257,8 +269,11 @@ class WebApp:
             if changed:
                 messages.append({"type": "jobs", "jobs": [j.snapshot(now) for j in changed]})
             if now - last_stats >= 0.5:
-                messages.append({"type": "stats", "stats": self.stats(now)})
+                stats = self.stats(now)
+                messages.append({"type": "stats", "stats": stats})
                 last_stats = now
+                # The same numbers as ZeroMQ messages, for SUBs on ws:// (browsers with zws.js).
+                await self.feed.send_multipart([b"stats", json.dumps(stats).encode()])
             if messages and self.clients:
                 await self._broadcast([json.dumps(m, separators=(",", ":")) for m in messages])
 
@@ -278,7 +293,11 @@ class WebApp:
         stats = self.book.stats(now)
         stats["local_processes"] = {wid: p.pid for wid, p in self.procs.items()}
         stats["restarts"] = self.restarts
-        stats["endpoints"] = {"jobs": self.jobs_endpoint, "results": self.results_endpoint}
+        stats["endpoints"] = {
+            "jobs": self.jobs_endpoint,
+            "results": self.results_endpoint,
+            "feed": self.feed_endpoint,
+        }
         return stats
 
     # -- HTTP -----------------------------------------------------------------------------------
@@ -291,7 +310,11 @@ class WebApp:
         app.router.add_get("/jobs/{id}", self.get_job)
         app.router.add_get("/stats", self.get_stats)
         app.router.add_get("/ws", self.websocket)
+        app.router.add_get("/zws.js", self.zws_js)
         return app
+
+    async def zws_js(self, request: Any) -> Any:
+        return web.Response(body=self._zws_js, content_type="text/javascript", charset="utf-8")
 
     async def page(self, request: Any) -> Any:
         return web.Response(body=self._page, content_type="text/html", charset="utf-8")
@@ -445,6 +468,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs-port", type=_count, default=5560, help="job endpoint port (PUSH)")
     p.add_argument("--results-port", type=_count, default=5561, help="result endpoint port (PULL)")
     p.add_argument(
+        "--feed-port",
+        type=_count,
+        default=0,
+        help="port of the ws:// PUB feed of the dashboard's numbers (default: any free one)",
+    )
+    p.add_argument(
         "--timeout",
         type=_positive_float,
         default=5.0,
@@ -476,6 +505,7 @@ async def _serve(config: Config) -> None:
     print(f"purezmq demo web: {app.url}", flush=True)
     print(f"  jobs endpoint:    {jobs}", flush=True)
     print(f"  results endpoint: {results}", flush=True)
+    print(f"  dashboard feed:   {app.feed_endpoint} (PUB, topic 'stats')", flush=True)
     remote = [app.advertised_endpoint(e) for e in (jobs, results)]
     plural = "" if config.workers == 1 else "es"
     print(
@@ -515,6 +545,7 @@ def main(argv: list[str] | None = None) -> int:
         zmq_host=args.zmq_host,
         jobs_port=args.jobs_port,
         results_port=args.results_port,
+        feed_port=args.feed_port,
         timeout=args.timeout,
         heartbeat=args.heartbeat,
         prefetch=args.prefetch,

@@ -1,0 +1,55 @@
+"""The web demo's ws:// feed from the Python side: a purezmq SUB (threaded and asyncio
+engines) subscribes to the server's PUB over ZWS and gets the dashboard's numbers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+import purezmq
+import purezmq.asyncio as pza
+
+from ._server import WebServer, http
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _feed_endpoint(server: WebServer) -> str:
+    status, stats = http("GET", server.url + "stats")
+    assert status == 200
+    endpoint = stats["endpoints"]["feed"]
+    assert endpoint.startswith("ws://127.0.0.1:") and endpoint.endswith("/feed")
+    return endpoint
+
+
+def test_a_python_sub_reads_the_feed(tmp_path: Path) -> None:
+    with WebServer(tmp_path, 1, 2.0) as server:
+        endpoint = _feed_endpoint(server)
+        ctx = purezmq.Context()
+        try:
+            sub = ctx.socket(purezmq.SUB)
+            sub.linger = 0
+            sub.rcvtimeo = 10_000
+            sub.subscribe(b"stats")
+            sub.connect(endpoint)
+            topic, body = sub.recv_multipart()
+            assert topic == b"stats"
+            assert json.loads(body)["endpoints"]["feed"] == endpoint
+
+            async def on_asyncio() -> bytes:
+                actx = pza.Context()
+                asub = actx.socket(purezmq.SUB)
+                asub.linger = 0
+                asub.subscribe(b"stats")
+                asub.connect(endpoint)
+                frames = await asyncio.wait_for(asub.recv_multipart(), 10)
+                asub.close()
+                actx.term()
+                return frames[0]
+
+            assert asyncio.run(on_asyncio()) == b"stats"
+        finally:
+            ctx.destroy(linger=0)
