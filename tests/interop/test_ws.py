@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import errno
 import os
 import socket
 from collections.abc import Iterator
@@ -200,3 +201,103 @@ def test_asyncio_over_ws(server_engine: str) -> None:
         assert asyncio.run(asyncio.wait_for(main(), 20)) == [b"ping", b"ping-pong"]
     finally:
         threaded.destroy(linger=0)
+
+
+# -- wss:// (TLS under ZWS) -------------------------------------------------------------------
+
+
+def _certificate(directory: Any, name: str) -> tuple[bytes, bytes]:
+    """A self-signed certificate for localhost and 127.0.0.1, and its key (PEM)."""
+    import subprocess
+
+    key, cert = directory / f"{name}.key", directory / f"{name}.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-keyout", str(key), "-out", str(cert), "-subj", f"/CN={name}",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert.read_bytes(), key.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[bytes, bytes]]:
+    directory = tmp_path_factory.mktemp("wss")
+    return {name: _certificate(directory, name) for name in ("server", "stranger")}
+
+
+def _wss_server(context: Any, kind: int, cert: tuple[bytes, bytes]) -> Any:
+    server = _sock(context, kind)
+    server.setsockopt(purezmq.WSS_CERT_PEM, cert[0])
+    server.setsockopt(purezmq.WSS_KEY_PEM, cert[1])
+    server.bind("wss://127.0.0.1:*/secure")
+    return server
+
+
+def _wss_client(context: Any, kind: int, trust: bytes, endpoint: str, host: str = "") -> Any:
+    client = _sock(context, kind)
+    client.setsockopt(purezmq.WSS_TRUST_PEM, trust)
+    client.setsockopt(purezmq.WSS_TRUST_SYSTEM, 0)
+    if host:
+        client.setsockopt(purezmq.WSS_HOSTNAME, host.encode())
+    client.connect(endpoint)
+    return client
+
+
+def test_wss_round_trip(ctx: purezmq.Context, certificates: Any) -> None:
+    server = _wss_server(ctx, purezmq.REP, certificates["server"])
+    endpoint = server.last_endpoint.decode()
+    assert endpoint.startswith("wss://127.0.0.1:") and endpoint.endswith("/secure")
+    for target in (endpoint, endpoint.replace("127.0.0.1", "localhost")):
+        client = _wss_client(ctx, purezmq.REQ, certificates["server"][0], target)
+        client.send_multipart([b"sealed", b"y" * 200_000])
+        assert server.recv_multipart() == [b"sealed", b"y" * 200_000]
+        server.send(b"ok")
+        assert client.recv() == b"ok"
+        client.close()
+
+
+@pytest.mark.parametrize("failure", ["untrusted", "wrong-name"])
+def test_wss_refuses_a_server_it_cannot_trust(
+    ctx: purezmq.Context, certificates: Any, failure: str
+) -> None:
+    server = _wss_server(ctx, purezmq.PULL, certificates["server"])
+    endpoint = server.last_endpoint.decode()
+    if failure == "untrusted":
+        client = _wss_client(ctx, purezmq.PUSH, certificates["stranger"][0], endpoint)
+    else:
+        client = _wss_client(
+            ctx, purezmq.PUSH, certificates["server"][0], endpoint, host="other.example"
+        )
+    client.send(b"must not arrive")
+    assert server.poll(500) == 0
+    good = _wss_client(ctx, purezmq.PUSH, certificates["server"][0], endpoint)
+    good.send(b"this one may")
+    assert server.recv() == b"this one may"
+
+
+def test_wss_bind_needs_a_certificate(ctx: purezmq.Context) -> None:
+    server = _sock(ctx, purezmq.PULL)
+    with pytest.raises(purezmq.ZMQError) as info:
+        server.bind("wss://127.0.0.1:*/x")
+    assert info.value.errno == errno.EINVAL
+
+
+def test_wss_on_asyncio(certificates: Any) -> None:
+    async def main() -> bytes:
+        context = pza.Context()
+        server = _wss_server(context, purezmq.PULL, certificates["server"])
+        client = _wss_client(
+            context, purezmq.PUSH, certificates["server"][0], server.last_endpoint.decode()
+        )
+        await client.send(b"aio over tls")
+        got = await asyncio.wait_for(server.recv(), WAIT_MS / 1000)
+        client.close()
+        server.close()
+        context.term()
+        return got
+
+    assert asyncio.run(asyncio.wait_for(main(), 20)) == b"aio over tls"

@@ -24,12 +24,14 @@ from ..protocol import (
     SubscriptionChange,
 )
 from ..protocol.mechanisms import AuthRequest, HandshakeRefused
+from ..protocol.tls import TlsConnection
 from ..protocol.zws import ZwsConnection
 from ..routing.pipe import Peer, Pipe, Queued
 from ..routing.sockets import HICCUP
 from ..transport.address import parse_endpoint, tcp_endpoint_text
 from ..transport.selector import CLOSE_WAIT, report_fault
 from .heartbeat import Heartbeat
+from .wss import context_for
 from .monitor import handshake_failure
 from .ports import SocketPort
 from .security import authenticate, mechanism_for
@@ -628,8 +630,11 @@ class Session:
             "max_message_size": options.int(Opt.MAXMSGSIZE),
         }
         connection: Any
-        if self.endpoint.startswith("ws://"):
-            connection = ZwsConnection(self.socket_type, client=self._ws_client(), **settings)
+        if self.endpoint.startswith(("ws://", "wss://")):
+            client = self._ws_client()
+            connection = ZwsConnection(self.socket_type, client=client, **settings)
+            if self.endpoint.startswith("wss://"):
+                connection = self._over_tls(connection, client)
         else:
             connection = Connection(self.socket_type, **settings)
         engine = StreamEngine(self, connection, handshake_ivl, prepare)
@@ -638,6 +643,16 @@ class Session:
             self.engine.abort()
         self.engine = engine
         return engine
+
+    def _over_tls(self, connection: Any, client: tuple[str, str] | None) -> TlsConnection:
+        """wss://: TLS under ZWS; a client checks the server's name (WSS_HOSTNAME, else the
+        endpoint's host) against WSS_TRUST_PEM and, with WSS_TRUST_SYSTEM, the system's CAs."""
+        options = self.socket.options
+        if client is None:
+            return TlsConnection(connection, context_for(options, True), True, None)
+        host = client[0].rsplit(":", 1)[0].strip("[]")
+        hostname = options.bytes(Opt.WSS_HOSTNAME).decode() or host
+        return TlsConnection(connection, context_for(options, False), False, hostname)
 
     def _ws_client(self) -> tuple[str, str] | None:
         """For a ws:// connect, the Host and path of its upgrade request; None when accepted."""

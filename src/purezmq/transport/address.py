@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from ..constants import Errno
 from ..error import ZMQError
 
-TRANSPORTS = ("tcp", "ipc", "inproc", "ws")
+TRANSPORTS = ("tcp", "ipc", "inproc", "ws", "wss")
 #: The transports that run over a tcp connection.
-OVER_TCP = ("tcp", "ws")
+OVER_TCP = ("tcp", "ws", "wss")
 IPC_PATH_MAX_LEN = 107
+
+
+_WEB = ("ws", "wss")
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class Endpoint:
     @property
     def tcp_address(self) -> str:
         """host:port (a ws:// endpoint's without its path)."""
-        return self.address.partition("/")[0] if self.transport == "ws" else self.address
+        return self.address.partition("/")[0] if self.transport in _WEB else self.address
 
     @property
     def path(self) -> str:

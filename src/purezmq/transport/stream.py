@@ -146,6 +146,12 @@ def _listening_socket(
         if adopted.family == socket.AF_UNIX:
             return adopted, f"ipc://{adopted.getsockname()}", ""
         return adopted, addr.tcp_endpoint_text(adopted.family, adopted.getsockname()), ""
+    if parsed.transport == "wss" and not (
+        options.bytes(Opt.WSS_CERT_PEM) and options.bytes(Opt.WSS_KEY_PEM)
+    ):
+        raise addr.endpoint_error(
+            errno.EINVAL, endpoint, "a wss:// bind needs WSS_CERT_PEM and WSS_KEY_PEM"
+        )
     if parsed.transport in addr.OVER_TCP:
         family, sockaddr = addr.resolve_tcp_bind(
             endpoint, parsed.tcp_address, bool(options.int(Opt.IPV6))
@@ -163,8 +169,8 @@ def _listening_socket(
             _closed_unbound(monitor, sock, "")
             raise addr.endpoint_error(exc.errno or errno.EINVAL, endpoint) from None
         actual = addr.tcp_endpoint_text(family, sock.getsockname())
-        if parsed.transport == "ws":
-            actual = "ws" + actual[3:] + parsed.path
+        if parsed.transport != "tcp":
+            actual = parsed.transport + actual[3:] + parsed.path
         return sock, actual, ""
     path, shown = addr.ipc_path(endpoint, parsed.address)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
