@@ -56,7 +56,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "purezmq.ssh",
         ),
     ),
-    ("tools", ("purezmq.cli", "purezmq.bench", "purezmq.apps")),
+    ("tools", ("purezmq.cli", "purezmq.bench", "purezmq.apps", "purezmq.pytest_plugin")),
 ]
 
 
