@@ -10,7 +10,16 @@ import pytest
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.timeout(120)
 
-PLUGIN = ("-p", "purezmq.pytest_plugin", "-p", "no:cacheprovider")
+def _plugin_args() -> tuple[str, ...]:
+    """Installed (pip install), the entry point loads the plugin; from a bare checkout, -p."""
+    from importlib.metadata import entry_points
+
+    if any(e.name == "purezmq" for e in entry_points(group="pytest11")):
+        return ("-p", "no:cacheprovider")
+    return ("-p", "purezmq.pytest_plugin", "-p", "no:cacheprovider")
+
+
+PLUGIN = _plugin_args()
 
 
 def test_the_fixtures_in_a_project(pytester: pytest.Pytester) -> None:

@@ -1,7 +1,7 @@
 """purezmq's pytest plugin: the fixtures ZeroMQ tests otherwise write in every conftest.
 
-Installed with purezmq (the ``pytest11`` entry point ``purezmq``); ``-p purezmq.pytest_plugin``
-loads it explicitly. Every wait it makes is bounded.
+Installed with purezmq (the ``pytest11`` entry point ``purezmq``), pytest loads it by itself
+(``-p purezmq`` where plugin autoloading is off). Every wait it makes is bounded.
 
 Fixtures:
 
