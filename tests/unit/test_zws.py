@@ -273,3 +273,46 @@ def test_plain_does_not_take_bare_zws() -> None:
         "Sec-WebSocket-Protocol: ZWS2.0\r\n\r\n"
     )
     assert _upgrade(server, request.encode()).startswith(b"HTTP/1.1 400")
+
+
+# -- garbage: whatever a peer sends, the answer is events or a ProtocolError ------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _client_frame(payload: bytes) -> bytes:
+    return encode_frame(0x2, payload, masked=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300), st.integers(min_value=1, max_value=64))
+def test_fuzz_bytes_after_the_upgrade(noise: bytes, step: int) -> None:
+    server = _upgraded_server(max_message_size=1000)
+    try:
+        for start in range(0, len(noise), step):
+            server.receive_data(noise[start : start + step])
+    except ProtocolError:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=40), max_size=8))
+def test_fuzz_zws_messages(payloads: list[bytes]) -> None:
+    """Well-framed WebSocket messages with arbitrary ZWS contents (flags and bodies)."""
+    server = _upgraded_server(max_message_size=1000)
+    try:
+        for payload in payloads:
+            server.receive_data(_client_frame(payload))
+    except ProtocolError:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=600))
+def test_fuzz_upgrade_heads(head: bytes) -> None:
+    server = ZwsConnection("PULL")
+    try:
+        server.receive_data(head + b"\r\n\r\n")
+    except ProtocolError:
+        pass
