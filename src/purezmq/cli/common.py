@@ -478,8 +478,9 @@ def _fail_timeout(args: argparse.Namespace, what: str) -> CommandError:
 
 _COMMON_EPILOG = """
 Endpoints are connected to unless --bind is given (tcp://HOST:PORT, ipc://PATH, inproc://NAME,
-ws://HOST:PORT/PATH; bind to tcp://*:PORT for every interface). Senders wait for their messages to be delivered
-before exiting: forever by default, at most --timeout seconds if given, or --linger MS.
+ws://HOST:PORT/PATH; bind to tcp://*:PORT for every interface). Senders wait for their messages
+to be delivered before exiting: forever by default, at most --timeout seconds if given, or
+--linger MS.
 Exit status: 0 on success, 1 on a failure (bad endpoint, address in use, timeout), 2 on a usage
 mistake, 130 on Ctrl-C."""
 
