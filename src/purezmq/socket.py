@@ -619,6 +619,14 @@ class Socket:
         flags = flags if type(flags) is int else _as_flags(flags)
         return self._core.poll(timeout, flags)
 
+    def stats(self) -> dict[str, Any]:
+        """What this socket did and holds (purezmq's; pyzmq has none): messages and wire bytes
+        in and out, connections, disconnections and failed handshakes since it was made, and
+        one entry per current tcp/ipc/ws peer: its endpoint, address, whether connected, its
+        routing id, and the messages queued to it and from it. A read costs the socket
+        nothing: the sessions count per batch. (inproc traffic is not counted.)"""
+        return self._core.stats()
+
     #: The PAIR that get_monitor_socket() made (pyzmq's attribute).
     _monitor_socket: Any = None
 

@@ -39,6 +39,8 @@ class SocketPort(PipeListener, Protocol):
     working_here: bool
     #: Where the socket's monitor events go (engine.monitor.Monitor), None when not monitored.
     monitor_sink: Any
+    #: Socket.stats()'s totals, which sessions add to (engine.metrics.Counters).
+    counters: Any
 
     @property
     def io_loop(self) -> Any:

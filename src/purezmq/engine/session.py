@@ -68,6 +68,7 @@ class StreamEngine:
         prepare: Any = None,
     ) -> None:
         self.session = session
+        self._counters = session.socket.counters
         self._subscriber = session.socket_type in _SUBSCRIBERS
         self._prepare = prepare
         self.connection = connection
@@ -117,6 +118,10 @@ class StreamEngine:
         if self._end_told:
             return
         self._end_told = True
+        counters = self._counters
+        counters.disconnections += 1
+        if failure is not None and not self.ready:
+            counters.handshake_failures += 1
         if self.session.socket.monitor_sink is not None:
             if failure is not None and not self.ready:
                 self._event(*failure)
@@ -131,6 +136,7 @@ class StreamEngine:
         except Exception:  # (A transport without one: a test's.)
             pass
         session = self.session
+        self._counters.connections += 1
         if session.socket.monitor_sink is not None:
             self._event(_ACCEPTED if session.connecter is None else _CONNECTED, self.fd)
         if self._prepare is not None:
@@ -148,6 +154,7 @@ class StreamEngine:
         if self._draining:
             return
         self.reads += 1
+        self._counters.bytes_in += len(data)
         connection = self.connection
         try:
             events = connection.receive_data(data)
@@ -175,6 +182,7 @@ class StreamEngine:
 
     def body_received(self, count: int) -> None:
         self.reads += 1
+        self._counters.bytes_in += count
         connection = self.connection
         try:
             events = connection.received_into(count)
@@ -370,6 +378,7 @@ class StreamEngine:
         if self._stalled:
             self._stalled.extend(messages)
             return
+        self._counters.messages_in += len(messages)
         pipe = self.session.peer.inbound
         written = pipe.write_many(messages)
         if written < len(messages):
@@ -424,6 +433,7 @@ class StreamEngine:
         if transport is not None:
             chunks = self.connection.data_to_send()
             if chunks:
+                self._counters.bytes_out += sum(map(len, chunks))
                 transport.writelines(chunks)
 
     @property
@@ -729,6 +739,7 @@ class Session:
             messages = outbound.read_many(_BATCH)
             if not messages:
                 break
+            socket.counters.messages_out += len(messages)
             engine.send(messages)
         if self.closing:
             self._check_linger_done()

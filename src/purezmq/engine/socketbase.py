@@ -23,6 +23,7 @@ from ..transport import address as addr
 from ..transport.stream import Connecter, Listener, listening_socket
 from .direct import DirectReader
 from .iothread import LockedLoop
+from .metrics import Counters, socket_stats
 from .monitor import ALL_V1, ALL_V2, Monitor
 from .runtime import Runtime
 from .session import Session
@@ -68,6 +69,8 @@ class SocketBase:
         self._io_loop: LockedLoop | None = None
         #: The stream sessions (tcp, ipc) of this socket, for the fast paths.
         self.sessions: set[Any] = set()
+        #: Socket.stats()'s totals (engine/metrics.py).
+        self.counters = Counters()
         #: Set by a receive, cleared by a send: a send that follows a receive (a reply, the next
         #: request) is written at once from this thread, since someone is likely waiting for it;
         #: a send that follows a send leaves the writing to the I/O thread, which batches. A
@@ -567,6 +570,11 @@ class SocketBase:
             self.stop_monitor()  # (After the listeners' CLOSED events.)
         self.signal.set()  # Wake a thread still polling this socket.
         self.runtime.socket_closed(self)
+
+    def stats(self) -> dict[str, Any]:
+        """Totals since the socket was made, and its current peers (engine/metrics.py)."""
+        self.check_open()
+        return socket_stats(self.counters, self.sessions, self.socket_type_name)
 
     def fileno(self) -> int:
         self.direct_reader.release()
