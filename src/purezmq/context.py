@@ -32,6 +32,7 @@ import weakref
 from typing import Any, ClassVar, TypeVar
 
 from .constants import ContextOption, Errno, SocketOption
+from .engine.metrics import prometheus_text
 from .engine.runtime import Runtime, exiting
 from .error import ZMQError, zmq_error
 from .socket import _OWNERS, Socket
@@ -272,6 +273,21 @@ class Context:
                 sock.setsockopt(option, value)
             except ZMQError:
                 pass
+
+    def stats(self) -> list[dict[str, Any]]:
+        """Socket.stats() of each open socket of this context (purezmq's own)."""
+        found = []
+        for sock in self._runtime.sockets():
+            if not getattr(sock, "closed", True) and hasattr(sock, "stats"):
+                try:
+                    found.append(sock.stats())
+                except ZMQError:
+                    continue  # (Closed meanwhile.)
+        return found
+
+    def metrics_text(self) -> str:
+        """stats() in Prometheus' text exposition format (for a /metrics endpoint)."""
+        return prometheus_text(self.stats())
 
     def term(self) -> None:
         """Terminate: blocked and later calls of every socket raise ContextTerminated; wait

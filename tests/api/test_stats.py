@@ -173,3 +173,26 @@ def test_request_reply_fast_paths_are_counted(ctx: purezmq.Context, pyctx: Any) 
         assert req.recv() == b"%d" % n
     stats = req.stats()
     assert (stats["messages_out"], stats["messages_in"]) == (20, 20)
+
+
+def test_context_stats_and_prometheus_text(ctx: purezmq.Context, pyctx: Any) -> None:
+    sink = _sock(pyctx, pyzmq.PULL)
+    port = sink.bind_to_random_port("tcp://127.0.0.1")
+    push = _sock(ctx, purezmq.PUSH)
+    push.connect(f"tcp://127.0.0.1:{port}")
+    idle = _sock(ctx, purezmq.SUB)
+    closed = _sock(ctx, purezmq.PAIR)
+    closed.close()
+    for _ in range(3):
+        push.send(b"m")
+    for _ in range(3):
+        sink.recv()
+    stats = ctx.stats()
+    assert sorted(s["type"] for s in stats) == ["PUSH", "SUB"]  # (The closed one is gone.)
+    text = ctx.metrics_text()
+    lines = text.splitlines()
+    assert "# TYPE purezmq_messages_out_total counter" in lines
+    index = next(i for i, s in enumerate(stats) if s["type"] == "PUSH")
+    assert f'purezmq_messages_out_total{{socket="{index}",type="PUSH"}} 3' in lines
+    assert f'purezmq_peers{{socket="{index}",type="PUSH"}} 1' in lines
+    assert idle.stats()["peers"] == []

@@ -53,3 +53,21 @@ def test_a_python_sub_reads_the_feed(tmp_path: Path) -> None:
             assert asyncio.run(on_asyncio()) == b"stats"
         finally:
             ctx.destroy(linger=0)
+
+
+def test_the_metrics_endpoint(tmp_path: Path) -> None:
+    import urllib.request
+
+    with WebServer(tmp_path, 1, 2.0) as server:
+        with urllib.request.urlopen(server.url + "metrics", timeout=10) as response:
+            assert response.headers["Content-Type"].startswith("text/plain")
+            text = response.read().decode()
+    lines = text.splitlines()
+    assert "# TYPE purezmq_messages_in_total counter" in lines
+    # The server's sockets: PUSH (jobs), PULL (results), PUB (feed); the PULL has heard the
+    # worker already (it says hello when it starts).
+    types = {line.split('type="')[1].split('"')[0] for line in lines if 'type="' in line}
+    assert {"PUSH", "PULL", "PUB"} <= types
+    received = [line for line in lines if line.startswith("purezmq_messages_in_total")]
+    pull = [line for line in received if 'type="PULL"' in line]
+    assert pull and int(pull[0].rsplit(" ", 1)[1]) >= 1

@@ -22,6 +22,7 @@ HTTP API::
     GET  /stats            the dashboard's numbers
     GET  /ws               WebSocket: {"type": "hello"|"jobs"|"stats", ...}
     GET  /zws.js           a ZeroMQ socket for the browser (ZWS 2.0 over WebSocket)
+    GET  /metrics          the server's sockets in Prometheus' text format (Socket.stats())
 
 Besides, a PUB socket bound on ws://<zmq-host>:<feed-port>/feed publishes the dashboard's
 numbers as ZeroMQ messages [b"stats", json]: the page subscribes to it straight from the
@@ -311,7 +312,14 @@ class WebApp:
         app.router.add_get("/stats", self.get_stats)
         app.router.add_get("/ws", self.websocket)
         app.router.add_get("/zws.js", self.zws_js)
+        app.router.add_get("/metrics", self.metrics)
         return app
+
+    async def metrics(self, request: Any) -> Any:
+        assert self._ctx is not None
+        return web.Response(
+            text=self._ctx.metrics_text(), content_type="text/plain", charset="utf-8"
+        )
 
     async def zws_js(self, request: Any) -> Any:
         return web.Response(body=self._zws_js, content_type="text/javascript", charset="utf-8")

@@ -62,3 +62,43 @@ def socket_stats(counters: Counters, sessions: Any, socket_type: str) -> dict[st
     stats: dict[str, Any] = {"type": socket_type, **counters.as_dict()}
     stats["peers"] = [_peer_of(session) for session in list(sessions)]
     return stats
+
+
+_TOTALS = (
+    ("messages_in", "counter", "Messages received"),
+    ("messages_out", "counter", "Messages sent (handed to a connection)"),
+    ("bytes_in", "counter", "Bytes received on the wire"),
+    ("bytes_out", "counter", "Bytes sent on the wire"),
+    ("connections", "counter", "Connections made or accepted"),
+    ("disconnections", "counter", "Connections ended"),
+    ("handshake_failures", "counter", "Handshakes that failed"),
+)
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def prometheus_text(sockets: list[dict[str, Any]]) -> str:
+    """Socket stats (as Socket.stats() gives them) in Prometheus' text format: one series per
+    socket (labels: its type and index), and the messages queued per socket."""
+    lines: list[str] = []
+    for name, kind, text in _TOTALS:
+        lines.append(f"# HELP purezmq_{name}_total {text}.")
+        lines.append(f"# TYPE purezmq_{name}_total {kind}")
+        for index, stats in enumerate(sockets):
+            labels = f'socket="{index}",type="{_label(stats["type"])}"'
+            lines.append(f"purezmq_{name}_total{{{labels}}} {stats[name]}")
+    lines.append("# HELP purezmq_peers Current tcp/ipc/ws peers.")
+    lines.append("# TYPE purezmq_peers gauge")
+    lines.append("# HELP purezmq_queued_messages Messages queued to and from the peers.")
+    lines.append("# TYPE purezmq_queued_messages gauge")
+    for index, stats in enumerate(sockets):
+        labels = f'socket="{index}",type="{_label(stats["type"])}"'
+        peers = stats["peers"]
+        lines.append(f"purezmq_peers{{{labels}}} {len(peers)}")
+        outbound = sum(peer["queued_out"] for peer in peers)
+        inbound = sum(peer["queued_in"] for peer in peers)
+        lines.append(f'purezmq_queued_messages{{{labels},direction="out"}} {outbound}')
+        lines.append(f'purezmq_queued_messages{{{labels},direction="in"}} {inbound}')
+    return "\n".join(lines) + "\n"
