@@ -439,10 +439,11 @@ def test_a_broken_peer_fails_the_handshake(
 
 
 @pytest.mark.xfail(
-    reason="purezmq's PLAIN/CURVE server sends ERROR '400 <text>'; libzmq sends the bare status "
-    "code, which is what a libzmq client reports as HANDSHAKE_FAILED_AUTH "
-    "(protocol/mechanisms/base.py: Mechanism.auth_result)",
-    strict=False,
+    reason="purezmq's PLAIN server refuses with the ERROR command RFC 37 gives, b'\\x05ERROR' "
+    "plus the bare status code as libzmq's reason text ('400'), yet a libzmq 4.3.5 client reports "
+    "HANDSHAKE_FAILED_PROTOCOL (UNEXPECTED_COMMAND) where a libzmq server's refusal gives it "
+    "HANDSHAKE_FAILED_AUTH 400; on the wire libzmq's server sends b'\\x04\\t^RROR\\x03400'",
+    strict=True,
 )
 def test_a_libzmq_client_refused_by_a_purezmq_server_sees_the_status(contexts: Any) -> None:
     pctx = contexts(purezmq)

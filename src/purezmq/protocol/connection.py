@@ -300,7 +300,7 @@ class Connection:
 
     def _refuse(self, exc: HandshakeRefused) -> None:
         if exc.tell_peer:
-            self.send_error(exc.reason)
+            self.send_error(exc.peer_text)
         self.state = State.CLOSED
 
     def _traffic_commands(self, found: list[Decoded]) -> list[ConnectionEvent]:

@@ -20,10 +20,12 @@ class AuthRequest:
 class HandshakeRefused(ProtocolError):
     """The handshake failed for a reason the peer is told in an ERROR command."""
 
-    def __init__(self, reason: str, tell_peer: bool = True) -> None:
+    def __init__(self, reason: str, tell_peer: bool = True, peer_text: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.tell_peer = tell_peer
+        #: What the ERROR command says (the reason, unless told otherwise).
+        self.peer_text = reason if peer_text is None else peer_text
 
 
 class Mechanism:
@@ -63,9 +65,10 @@ class Mechanism:
         self.auth_request = None
         if status != b"200":
             # No status at all means nobody could be asked: close without an ERROR, as libzmq.
-            raise HandshakeRefused(
-                f"{status.decode('ascii', 'replace')} {text}".strip(), tell_peer=bool(status)
-            )
+            # The peer is told the bare status code, as libzmq does: a libzmq client reads a
+            # 3xx/4xx/5xx reason as an authentication failure (HANDSHAKE_FAILED_AUTH).
+            code = status.decode("ascii", "replace")
+            raise HandshakeRefused(f"{code} {text}".strip(), tell_peer=bool(status), peer_text=code)
         self.user_id = user_id
         self.zap_properties = metadata
         return self.accepted()
