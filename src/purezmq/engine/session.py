@@ -638,6 +638,8 @@ class Session:
             "identity": options.bytes(Opt.ROUTING_ID),
             "mechanism": mechanism,
             "max_message_size": options.int(Opt.MAXMSGSIZE),
+            # METADATA: "X-" properties in READY/INITIATE, readable with Frame.get by the peer.
+            "extra_properties": {k.decode("ascii"): v for k, v in options.metadata.items()},
         }
         connection: Any
         if self.endpoint.startswith(("ws://", "wss://")):
