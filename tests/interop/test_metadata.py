@@ -12,6 +12,7 @@ import zmq as pyzmq
 
 import purezmq
 import purezmq.asyncio as pza
+import purezmq.auth.thread
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -109,3 +110,66 @@ def test_metadata_on_asyncio() -> None:
         asyncio.run(asyncio.wait_for(main(), 20))
     finally:
         pyctx.destroy(linger=0)
+
+
+# -- ZAP_ENFORCE_DOMAIN ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("domain", [b"", b"global"])
+@pytest.mark.parametrize("enforce", [0, 1])
+def test_zap_enforce_domain_with_null(enforce: int, domain: bytes) -> None:
+    """NULL: ZAP is asked only when the socket has a ZAP domain, enforced or not; here the
+    handler denies the address, so asking means refusing. The same on pyzmq and purezmq."""
+    outcomes = []
+    for lib in (pyzmq, purezmq):
+        auth_module = __import__(f"{lib.__name__}.auth.thread", fromlist=["x"])
+        ctx = lib.Context()
+        auth = auth_module.ThreadAuthenticator(ctx)
+        auth.start()
+        auth.deny("127.0.0.1")
+        try:
+            server = ctx.socket(lib.PULL)
+            server.setsockopt(lib.ZAP_ENFORCE_DOMAIN, enforce)
+            if domain:
+                server.zap_domain = domain
+            port = server.bind_to_random_port("tcp://127.0.0.1")
+            client = ctx.socket(lib.PUSH)
+            client.linger = 0
+            client.connect(f"tcp://127.0.0.1:{port}")
+            client.send(b"x")
+            outcomes.append(bool(server.poll(500)))
+        finally:
+            auth.stop()
+            ctx.destroy(linger=0)
+    assert outcomes[0] == outcomes[1] == (not domain)
+
+
+def test_purezmq_zap_enforce_domain_without_a_domain_refuses_plain() -> None:
+    """libzmq 4.3.5 aborts the process here (an assertion in its PLAIN server); purezmq
+    refuses the client and says why in its log."""
+    ctx = purezmq.Context()
+    auth = purezmq.auth.thread.ThreadAuthenticator(ctx)
+    auth.start()
+    for domain in ("*", "global"):  # ("*": what a request with no domain is checked against)
+        auth.configure_plain(domain=domain, passwords={"u": "p"})
+    try:
+        server = ctx.socket(purezmq.PULL)
+        server.plain_server = True
+        server.setsockopt(purezmq.ZAP_ENFORCE_DOMAIN, 1)
+        port = server.bind_to_random_port("tcp://127.0.0.1")
+        client = ctx.socket(purezmq.PUSH)
+        client.linger = 0
+        client.plain_username, client.plain_password = b"u", b"p"
+        client.connect(f"tcp://127.0.0.1:{port}")
+        client.send(b"x")
+        assert server.poll(500) == 0
+        server.zap_domain = b"global"  # With a domain, the same client is let in.
+        other = ctx.socket(purezmq.PUSH)
+        other.linger = 0
+        other.plain_username, other.plain_password = b"u", b"p"
+        other.connect(f"tcp://127.0.0.1:{port}")
+        other.send(b"y")
+        assert server.poll(5000)
+    finally:
+        auth.stop()
+        ctx.destroy(linger=0)

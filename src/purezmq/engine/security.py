@@ -54,6 +54,10 @@ def authenticate(socket: SocketPort, request: AuthRequest, address: bytes, answe
     def deliver(status: bytes, text: str, user_id: bytes, metadata: dict[str, bytes]) -> None:
         socket.schedule_io(lambda: answer(status, text, user_id, metadata))
 
+    if options.int(Opt.ZAP_ENFORCE_DOMAIN) and not options.bytes(Opt.ZAP_DOMAIN):
+        # RFC 27 wants a domain in every ZAP request; libzmq 4.3.5 aborts here (an assertion).
+        answer(b"", "ZAP_ENFORCE_DOMAIN is set and ZAP_DOMAIN is empty: peers are refused", b"", {})
+        return
     frames = [
         options.bytes(Opt.ZAP_DOMAIN),
         address,
