@@ -252,8 +252,10 @@ def test_live_handshake_with_either_version(mechanism, minor):
     server = fuzz.make_connection(mechanism, "PUB", server=True)
 
     def intercept(to_server: bool, index: int, data: bytes) -> bytes:
-        if to_server and index == 0:
-            return data[:11] + bytes((minor,)) + data[12:]
+        # (The greeting goes in two writes, as libzmq 4's: signature and major version, then
+        # the rest once the peer's version is known; the minor version opens the second.)
+        if to_server and index == 1:
+            return bytes((minor,)) + data[1:]
         return data
 
     fuzz.converse(client, server, fuzz._script(False), intercept)
@@ -268,7 +270,7 @@ def test_live_handshake_with_either_version(mechanism, minor):
         (0, b"\xfe", "not a ZMTP greeting"),
         (9, b"\x00", "ZMTP 1.0"),
         (10, b"\x02", "unsupported ZMTP version"),
-        (10, b"\x01", "unsupported ZMTP version"),
+        (10, b"\x01", "ZMTP 2.0"),  # A 2.0 peer's revision: what follows is not its greeting.
         (12, bytes(20), "invalid mechanism"),
         (12, b"\x00NULL", "invalid mechanism"),
         (12, b"null", "mechanism"),

@@ -338,7 +338,7 @@ class StreamEngine:
         self.ready = True
         self.handshaken = True
         options = self.session.socket.options
-        if Heartbeat.wanted(options):
+        if Heartbeat.wanted(options) and not self.connection.zmtp2:  # (2.0: no PING.)
             self._heartbeat = Heartbeat(self, self.session.loop, options)
             self._heartbeat.start()
         self.session.handshake_complete(self, event)

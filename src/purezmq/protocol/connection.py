@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any, Union
 
 from . import commands as cmd
+from . import zmtp2
 from .errors import ProtocolError
 from .frames import (
     COMMAND,
@@ -24,7 +25,14 @@ from .frames import (
     encode_message,
     encode_messages,
 )
-from .greeting import GREETING_SIZE, MAJOR_VERSION, MINOR_VERSION, Greeting, check_signature
+from .greeting import (
+    GREETING_SIZE,
+    MAJOR_VERSION,
+    MINOR_VERSION,
+    VERSION_END,
+    Greeting,
+    check_signature,
+)
 from .mechanisms import AuthRequest, HandshakeRefused, Mechanism, NullMechanism
 
 #: Which peer socket types each socket type accepts (RFC 37 and zmq_socket(3)).
@@ -123,8 +131,10 @@ class Connection:
         mechanism: MechanismFactory = NullMechanism,
         max_message_size: int = -1,
         extra_properties: dict[str, bytes] | None = None,
+        greeting: bool = True,
     ) -> None:
         self.socket_type = socket_type
+        self._identity = identity
         properties = {"Socket-Type": socket_type.encode("ascii")}
         if socket_type in ("REQ", "DEALER", "ROUTER"):
             properties["Identity"] = identity
@@ -148,9 +158,13 @@ class Connection:
         #: True when receive_buffer() may offer a buffer (inside a large frame): a hint that
         #: spares the reader a call per read otherwise.
         self.large_pending = False
-        self._outgoing: list[bytes] = [
-            Greeting(MAJOR_VERSION, MINOR_VERSION, self.mechanism.name, as_server).encode()
-        ]
+        # As libzmq 4: the signature and major version first, the rest once the peer's version
+        # shows it speaks ZMTP 3 (a ZMTP 2.0 peer gets its own greeting: zmtp2.py). Without a
+        # greeting (ZWS), nothing.
+        full = Greeting(MAJOR_VERSION, MINOR_VERSION, self.mechanism.name, as_server).encode()
+        self._outgoing: list[bytes] = [full[:VERSION_END]] if greeting else []
+        self._greeting_rest: bytes | None = full[VERSION_END:] if greeting else None
+        self._v2: zmtp2.GreetingReader | None = None
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -191,6 +205,9 @@ class Connection:
             self._send_command(cmd.SUBSCRIBE if subscribe else cmd.CANCEL, topic)
         else:
             self.send_message([(b"\x01" if subscribe else b"\x00") + topic])
+
+    #: The peer speaks ZMTP 2.0 (no commands: no PING, no ERROR).
+    zmtp2 = False
 
     def send_ping(self, ttl_deciseconds: int = 0, context: bytes = b"") -> None:
         # (Through _send_command: CURVE boxes commands of the traffic phase like messages.)
@@ -418,10 +435,20 @@ class Connection:
             raise
 
     def _receive_greeting(self, data: bytes) -> bytes:
+        if self._v2 is not None:
+            return self._receive_v2_greeting(data)
         needed = GREETING_SIZE - len(self._greeting_buffer)
         self._greeting_buffer += data[:needed]
-        check_signature(self._greeting_buffer)
-        if len(self._greeting_buffer) < GREETING_SIZE:
+        buffer = self._greeting_buffer
+        check_signature(buffer)
+        if len(buffer) >= VERSION_END and self._greeting_rest is not None:
+            if buffer[VERSION_END - 1] < MAJOR_VERSION:
+                self._greeting_buffer = b""
+                self._start_v2()
+                return self._receive_v2_greeting(buffer[VERSION_END:] + data[needed:])
+            self._outgoing.append(self._greeting_rest)
+            self._greeting_rest = None
+        if len(buffer) < GREETING_SIZE:
             return b""
         greeting = Greeting.decode(self._greeting_buffer)
         # The peer's as-server bit is not checked: libzmq leaves it clear even for a PLAIN server.
@@ -437,6 +464,32 @@ class Connection:
             self._outgoing.append(encode_command(name, command_data))
         self._pending_events.extend(self._auth_events())
         return data[needed:]
+
+    def _start_v2(self) -> None:
+        """The peer speaks ZMTP 2.0: no mechanism, subscriptions as messages, no commands."""
+        self._greeting_rest = None
+        if self.mechanism.name != b"NULL":
+            raise ProtocolError(
+                f"a ZMTP 2.0 peer (libzmq 3.x) has no security, this socket uses "
+                f"{self.mechanism.name.decode()}"
+            )
+        self._outgoing.append(zmtp2.greeting_rest(self.socket_type, self._identity))
+        self.peer_minor_version = 0
+        self.zmtp2 = True
+        self._v2 = zmtp2.GreetingReader()
+
+    def _receive_v2_greeting(self, data: bytes) -> bytes:
+        assert self._v2 is not None
+        done, rest = self._v2.feed(data)
+        if not done:
+            return b""
+        peer_type = self._v2.peer_type
+        if peer_type not in COMPATIBLE_PEERS.get(self.socket_type, ()):
+            raise ProtocolError(f"a {self.socket_type} socket cannot talk to a {peer_type} peer")
+        self.state = State.TRAFFIC
+        properties = {"Socket-Type": peer_type.encode(), "Identity": self._v2.identity}
+        self._pending_events.append(HandshakeComplete(properties, 0))
+        return rest
 
     def _auth_events(self) -> list[ConnectionEvent]:
         request = self.mechanism.auth_request

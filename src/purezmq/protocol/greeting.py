@@ -10,6 +10,10 @@ GREETING_SIZE = 64
 SIGNATURE = b"\xff" + b"\x00" * 8 + b"\x7f"
 # The signature's first byte and its last byte (0x7F) are what set ZMTP 2+ apart from 1.0 peers.
 MAJOR_VERSION = 3
+#: The revision byte of a ZMTP 2.0 peer (RFC 15), in the greeting's eleventh byte.
+ZMTP2_REVISION = 1
+#: How much of our greeting goes before we know the peer's version: signature and major.
+VERSION_END = 11
 MINOR_VERSION = 1
 MECHANISM_SIZE = 20
 
@@ -55,6 +59,5 @@ def check_signature(data: bytes) -> None:
         raise ProtocolError(f"not a ZMTP greeting (first byte {data[0]:#04x})")
     if len(data) >= 10 and not data[9] & 1:
         raise ProtocolError("not a ZMTP 3 greeting (ZMTP 1.0 peer or garbage)")
-    if len(data) >= 11 and data[10] < MAJOR_VERSION:
-        # A ZMTP 2.0 peer sends this much and then waits for us: refuse it now.
-        raise ProtocolError(f"unsupported ZMTP version {data[10]} (3.0 or later needed)")
+    if len(data) >= 11 and data[10] < MAJOR_VERSION and data[10] != ZMTP2_REVISION:
+        raise ProtocolError(f"unsupported ZMTP version {data[10]} (2.0, or 3.0 or later)")

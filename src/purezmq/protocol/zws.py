@@ -62,10 +62,9 @@ class ZwsConnection:
         max_message_size: int = -1,
         **connection_options: Any,
     ) -> None:
-        self.inner = Connection(
-            socket_type, max_message_size=max_message_size, **connection_options
+        self.inner = Connection(  # (ZWS has no greeting.)
+            socket_type, max_message_size=max_message_size, greeting=False, **connection_options
         )
-        self.inner.data_to_send()  # Its greeting: ZWS has none.
         mechanism = self.inner.mechanism.name.decode("ascii")
         self.protocol = _PREFIX + mechanism
         #: What this end takes: its mechanism's protocol, and the bare one with NULL.
