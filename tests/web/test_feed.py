@@ -71,3 +71,36 @@ def test_the_metrics_endpoint(tmp_path: Path) -> None:
     received = [line for line in lines if line.startswith("purezmq_messages_in_total")]
     pull = [line for line in received if 'type="PULL"' in line]
     assert pull and int(pull[0].rsplit(" ", 1)[1]) >= 1
+
+
+def test_purezmq_top_reads_the_metrics(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    with WebServer(tmp_path, 1, 2.0) as server:
+        result = subprocess.run(
+            [sys.executable, "-m", "purezmq.cli", "top", server.url + "metrics"]
+            + ["--count", "2", "--interval", "0.2"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith("(3 sockets)")
+    rows = [line.split() for line in lines if line.split()[:1] and line.split()[0].isdigit()]
+    assert sorted(row[1] for row in rows[:3]) == ["PUB", "PULL", "PUSH"]
+
+
+def test_purezmq_top_with_nothing_there() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "purezmq.cli", "top", "http://127.0.0.1:9/metrics", "--count", "1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "cannot read http://127.0.0.1:9/metrics" in result.stderr

@@ -23,6 +23,7 @@ from purezmq.cli.demo import add_demo
 from purezmq.cli.passthrough import PASS_THROUGH, PROG, add_pass_through, run_module
 from purezmq.cli.proxy import add_proxy
 from purezmq.cli.streams import COMMANDS as _STREAM_COMMANDS
+from purezmq.cli.top import add_top
 
 __all__ = ["COMMANDS", "CommandError", "UsageError", "build_parser", "main"]
 
@@ -48,6 +49,7 @@ def _version() -> str:
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     *_STREAM_COMMANDS,
     add_proxy,
+    add_top,
     add_demo,
     add_pass_through,
 )
