@@ -552,6 +552,8 @@ class Options(RoutingOptions):
 
     #: Which end of a PLAIN or CURVE handshake this socket plays.
     as_server = False
+    #: purezmq's negotiated compression (Socket.set_compression): (codecs, threshold) or None.
+    compression: tuple[tuple[str, ...], int] | None = None
     #: RCVTIMEO and SNDTIMEO, read at every blocking receive and send.
     rcvtimeo = -1
     sndtimeo = -1

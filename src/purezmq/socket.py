@@ -619,6 +619,32 @@ class Socket:
         flags = flags if type(flags) is int else _as_flags(flags)
         return self._core.poll(timeout, flags)
 
+    def set_compression(
+        self, codecs: Sequence[str] | None = ("zstd", "lz4", "zlib"), threshold: int = 256
+    ) -> None:
+        """Compress message frames on connections whose peer is a purezmq socket that also
+        has it on (purezmq's own; nothing changes with other peers, libzmq included): each
+        side sends with its first codec the other accepts. ``codecs`` in order of preference
+        among "zstd" and "lz4" (the ``compression`` extra) and "zlib"; frames shorter than
+        ``threshold`` bytes go as they are. None turns it off. For connections made from now
+        on."""
+        if not codecs:
+            self._core.options.compression = None
+            return
+        if isinstance(codecs, str):
+            codecs = (codecs,)
+        from .protocol import compression
+
+        usable = compression.available(codecs)  # (ValueError for an unknown name.)
+        missing = [name for name in codecs if name not in usable]
+        if missing:
+            raise ImportError(
+                f"codec {missing[0]!r} needs its package: pip install 'purezmq[compression]'"
+            )
+        if not isinstance(threshold, int) or threshold < 0:
+            raise ValueError(f"threshold must be a number of bytes >= 0, not {threshold!r}")
+        self._core.options.compression = (tuple(codecs), threshold)
+
     def stats(self) -> dict[str, Any]:
         """What this socket did and holds (purezmq's; pyzmq has none): messages and wire bytes
         in and out, connections, disconnections and failed handshakes since it was made, and

@@ -640,6 +640,7 @@ class Session:
             "max_message_size": options.int(Opt.MAXMSGSIZE),
             # METADATA: "X-" properties in READY/INITIATE, readable with Frame.get by the peer.
             "extra_properties": {k.decode("ascii"): v for k, v in options.metadata.items()},
+            "compression": options.compression,
         }
         connection: Any
         if self.endpoint.startswith(("ws://", "wss://")):

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any, Union
 
 from . import commands as cmd
+from . import compression as compressing
 from . import zmtp2
 from .errors import ProtocolError
 from .frames import (
@@ -132,6 +133,7 @@ class Connection:
         max_message_size: int = -1,
         extra_properties: dict[str, bytes] | None = None,
         greeting: bool = True,
+        compression: tuple[tuple[str, ...], int] | None = None,
     ) -> None:
         self.socket_type = socket_type
         self._identity = identity
@@ -140,6 +142,13 @@ class Connection:
             properties["Identity"] = identity
         if extra_properties:
             properties.update(extra_properties)
+        #: Negotiated compression (protocol/compression.py): our codecs, threshold, size limit.
+        self._compression: tuple[list[str], int, int] | None = None
+        if compression is not None and compression[0]:
+            codecs = compressing.available(compression[0])
+            if codecs:
+                properties[compressing.PROPERTY] = ",".join(codecs).encode("ascii")
+                self._compression = (codecs, compression[1], max_message_size)
         self.mechanism = mechanism(as_server, properties)
         self.state = State.GREETING
         self.peer_minor_version = MINOR_VERSION
@@ -491,6 +500,40 @@ class Connection:
         self._pending_events.append(HandshakeComplete(properties, 0))
         return rest
 
+    def _negotiate_compression(self, announced: bytes | None) -> None:
+        """Both ends announced codecs they share: from now on every message frame is coded
+        (the send and receive methods of this connection are swapped for coding ones, so an
+        uncompressed connection pays nothing)."""
+        assert self._compression is not None
+        codecs, threshold, limit = self._compression
+        send = compressing.choose(codecs, announced)
+        if send is None:
+            return
+        codec = compressing.FrameCodec(send, codecs, threshold, limit)
+        self.compression = send
+        plain_messages, plain_message = self.send_messages, self.send_message
+        plain_receive, plain_into = self.receive_data, self.received_into
+
+        def decoded(events: list[ConnectionEvent]) -> list[ConnectionEvent]:
+            try:
+                return [
+                    codec.decode(e) if type(e) is bytes or type(e) is list else e for e in events
+                ]
+            except ProtocolError as exc:
+                exc.events = []  # type: ignore[attr-defined]
+                self.state = State.CLOSED
+                raise
+
+        self.send_messages = lambda messages: plain_messages(  # type: ignore[method-assign]
+            [codec.encode(m) for m in messages]
+        )
+        self.send_message = lambda frames: plain_message(codec.encode(frames))  # type: ignore[method-assign]
+        self.receive_data = lambda data: decoded(plain_receive(data))  # type: ignore[method-assign]
+        self.received_into = lambda count: decoded(plain_into(count))  # type: ignore[method-assign]
+
+    #: The codec this end compresses with (None: the connection is not compressed).
+    compression: str | None = None
+
     def _auth_events(self) -> list[ConnectionEvent]:
         request = self.mechanism.auth_request
         if request is None or self._auth_asked:
@@ -536,6 +579,8 @@ class Connection:
             )
         self.state = State.TRAFFIC
         self._encrypting = self.mechanism.encrypts
+        if self._compression is not None:
+            self._negotiate_compression(cmd.get_property(peer, compressing.PROPERTY))
         properties = dict(peer)
         properties.update(self.mechanism.zap_properties)
         events.append(
