@@ -40,6 +40,8 @@ class Test:
     aio: bool = False
     subscribers: int = 0
     curve: bool = False
+    #: JSON documents, which purezmq compresses between its own peers (Socket.set_compression).
+    compress: bool = False
 
 
 MIB = 1 << 20
@@ -84,6 +86,12 @@ TESTS: dict[str, Test] = {
             "as thr, encrypted with CURVE (each side's own keys; libsodium via PyNaCl for "
             "purezmq)",
             curve=True,
+        ),
+        Test(
+            "json_thr", "thr", "tcp", 50_000, 16384, "msg/s", True,
+            "as thr, with 16 KiB JSON documents: purezmq compresses them between its own "
+            "peers (set_compression, zstd), pyzmq and pyomq send them as they are",
+            compress=True,
         ),
         Test(
             "asyncio_thr", "thr", "tcp", 1_000_000, 16, "msg/s", True,

@@ -181,6 +181,8 @@ def run_once(
         elif test.kind == "thr":
             bind = _bind_spec(test.transport, tmpdir, name)
             curve = ["--curve"] if test.curve else []
+            if test.compress:
+                common.append("--compress")
             recv = group.start("receiver", ["thr-recv", *common, *curve, "--bind", bind])
             endpoint, *server_key = group.expect(recv, "READY").split()
             key = ["--serverkey", server_key[0]] if server_key else []

@@ -60,7 +60,14 @@ async def _ahold() -> None:
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 
 
-def _payload(size: int, tag: bytes = b"x") -> bytes:
+def _payload(size: int, tag: bytes = b"x", document: bool = False) -> bytes:
+    if document:  # JSON records, as an application would send them (compressible, not trivially).
+        records = (
+            b'{"id":%d,"user":"user-%d","score":%d.%d,"tags":["alpha","beta"],"ok":true},'
+            % (n, n % 97, n * 7 % 1000, n % 10)
+            for n in range(size // 40 + 1)
+        )
+        return (b"[" + b"".join(records))[: size - 1] + b"]"
     return (tag * size)[:size]
 
 
@@ -72,6 +79,8 @@ def _open(zmq: Any, ctx: Any, kind: str, a: argparse.Namespace) -> Any:
     own key pair, as two separate programs would.
     """
     sock = ctx.socket(getattr(zmq, kind))
+    if getattr(a, "compress", False) and hasattr(sock, "set_compression"):
+        sock.set_compression(["zstd", "zlib"])
     if a.bind:
         server_key = ""
         if a.curve:
@@ -106,7 +115,7 @@ def _recv_timed(pull: Any, a: argparse.Namespace) -> Figures:
 
 
 def _send_all(push: Any, a: argparse.Namespace) -> Figures:
-    msg = _payload(a.size)
+    msg = _payload(a.size, document=getattr(a, "compress", False))
     send = push.send
     for _ in range(a.count):
         send(msg)
@@ -370,6 +379,7 @@ def worker_main(argv: Sequence[str]) -> int:
     p.add_argument("--subscribers", type=int, default=0)
     p.add_argument("--curve", action="store_true")
     p.add_argument("--serverkey", default="")
+    p.add_argument("--compress", action="store_true")
     a = p.parse_args(argv)
     if a.aio and a.role not in _PAIRED:
         p.error(f"--aio: {a.role} has no asyncio form (only {', '.join(sorted(_PAIRED))})")
