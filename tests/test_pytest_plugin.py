@@ -10,6 +10,7 @@ import pytest
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.timeout(120)
 
+
 def _plugin_args() -> tuple[str, ...]:
     """Installed (pip install), the entry point loads the plugin; from a bare checkout, -p."""
     from importlib.metadata import entry_points

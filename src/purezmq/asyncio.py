@@ -196,13 +196,18 @@ class Socket(_socket.Socket):
         operation = functools.partial(_send_parked, send_message, message, result)
         return driver.park(future, "send", operation, self._core.options.int(Opt.SNDTIMEO))
 
-    def _first_frame(self) -> None:
+    def _first_frame(self, frame: bytes) -> None:
         """The first frame of a message (SNDMORE): what pyzmq's send would refuse at once."""
         core = self._core
         core.check_open()
         if not core.routing.sends:
             raise ZMQError(errno.ENOTSUP)
         core.routing.check_send_state()
+        judge = getattr(core.routing, "first_frame", None)
+        if judge is not None:  # A STREAM's peer id: EHOSTUNREACH when no connection has it.
+            if core.mailbox:
+                core.process_mailbox()
+            judge(frame)  # (A full peer: the whole message waits, when it is sent.)
 
     def send(
         self,
@@ -227,7 +232,7 @@ class Socket(_socket.Socket):
             if flags & _SNDMORE:
                 # Frames wait in the socket until the last one; the whole message is sent then.
                 if not frames:
-                    self._first_frame()
+                    self._first_frame(frame)
                 frames.append(frame)
                 future.set_result(result)
                 return future

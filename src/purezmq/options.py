@@ -557,10 +557,6 @@ class Options(RoutingOptions):
     #: RCVTIMEO and SNDTIMEO, read at every blocking receive and send.
     rcvtimeo = -1
     sndtimeo = -1
-    #: XPUB_MANUAL (or XPUB_MANUAL_LAST_VALUE) is on: SUBSCRIBE is taken on PUB and XPUB.
-    xpub_manual = False
-    xpub_manual_last_value = False
-    xpub_verboser = False
 
     def __init__(self, socket_type: int | None = None) -> None:
         #: The socket's type; None for a context's defaults (any type's options are taken).
@@ -734,6 +730,12 @@ _AFTER_SET: dict[int, Callable[[Options, Any], None]] = {
     Opt.XPUB_VERBOSER: _xpub_verboser,
     Opt.XPUB_MANUAL: _flag_attribute("xpub_manual"),
     Opt.XPUB_MANUAL_LAST_VALUE: _xpub_manual_last_value,
+    Opt.XPUB_NODROP: _flag_attribute("xpub_nodrop"),
+    Opt.XPUB_WELCOME_MSG: _attribute("xpub_welcome_msg"),
+    Opt.ONLY_FIRST_SUBSCRIBE: _flag_attribute("only_first_subscribe"),
+    Opt.INVERT_MATCHING: _flag_attribute("invert_matching"),
+    Opt.XSUB_VERBOSE_UNSUBSCRIBE: _flag_attribute("xsub_verbose_unsubscribe"),
+    Opt.CONFLATE: _flag_attribute("conflate"),
     Opt.IPV6: _ipv6,
     Opt.IPV4ONLY: _ipv4only,
     Opt.PLAIN_SERVER: _plain_server,

@@ -68,8 +68,10 @@ def zmq_ipc_endpoint() -> Iterator[str]:
 def _wait_connected(monitor: Any, deadline: float) -> None:
     wanted = int(purezmq.EVENT_HANDSHAKE_SUCCEEDED)
     while (left := deadline - time.monotonic()) > 0:
-        if monitor.poll(int(left * 1000) + 1) and recv_monitor_message(monitor)["event"] == wanted:
-            return
+        if monitor.poll(int(left * 1000) + 1):
+            event: Any = recv_monitor_message(monitor)  # (A blocking socket: a dict.)
+            if event["event"] == wanted:
+                return
     raise AssertionError(f"the sockets did not connect within {CONNECT_TIMEOUT:g} s")
 
 

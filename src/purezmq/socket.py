@@ -412,7 +412,7 @@ class Socket:
         flags = flags if type(flags) is int else _as_flags(flags)
         if flags & _SNDMORE:
             if not self._send_frames:
-                self._core.wait_writable(flags)
+                self._core.wait_writable(flags, frame)
             self._send_frames.append(frame)
         elif self._send_frames:
             frames = self._send_frames

@@ -32,20 +32,17 @@ _pyzmq = [
     and not getattr(m, "__name__", "").startswith("purezmq")
 ]
 _cython = [name for name in sys.modules if name.startswith("zmq.backend.cython")]
+from ipykernel.kernelapp import IPKernelApp
+_debugpy = IPKernelApp.instance().debugpy_socket
 try:  # pyzmq's compiled backend cannot even be imported under the name zmq.
     import zmq.backend.cython
     _importable = True
 except ImportError:
     _importable = False
-try:
-    import _purezmq_jupyter_shims as _shims
-    _applied = _shims.APPLIED
-except ImportError:
-    _applied = []
 print(json.dumps({
     "zmq_file": zmq.__file__, "zmq_name": zmq.__name__, "pyzmq_modules": _pyzmq,
     "cython_backend": _cython, "cython_importable": _importable, "pid": os.getpid(),
-    "shims": _applied,
+    "debugpy_socket": [type(_debugpy).__module__, _debugpy.type],
 }))
 """
 
@@ -56,12 +53,6 @@ def client_side() -> dict[str, Any]:
 
     import purezmq
 
-    try:
-        import _purezmq_jupyter_shims as shims
-
-        applied = shims.APPLIED
-    except ImportError:
-        applied = []
     return {
         "zmq_is_purezmq": zmq is purezmq,
         "zmq_file": zmq.__file__,
@@ -73,7 +64,6 @@ def client_side() -> dict[str, Any]:
             and module is not None
             and not getattr(module, "__name__", "").startswith("purezmq")
         ],
-        "shims": applied,
     }
 
 
@@ -120,6 +110,34 @@ def _shell_reply(kc: Any, msg_id: str) -> dict[str, Any]:
             return reply
 
 
+#: The debugger's first request (Debug Adapter Protocol), which makes ipykernel start debugpy
+#: and connect its ``zmq.STREAM`` socket to debugpy's adapter: the answer comes through it.
+DEBUG_INITIALIZE = {
+    "type": "request",
+    "seq": 1,
+    "command": "initialize",
+    "arguments": {
+        "clientID": "purezmq-test",
+        "adapterID": "python",
+        "pathFormat": "path",
+        "linesStartAt1": True,
+        "columnsStartAt1": True,
+    },
+}
+
+
+def _debug_initialize(kc: Any) -> dict[str, Any]:
+    """A debug_request on the control channel; what the debug_reply said."""
+    msg = kc.session.msg("debug_request", DEBUG_INITIALIZE)
+    kc.control_channel.send(msg)
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        reply = kc.control_channel.get_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+            content = reply["content"]
+            return {"command": content.get("command"), "success": content.get("success")}
+
+
 def blocking() -> dict[str, Any]:
     from jupyter_client.manager import KernelManager
 
@@ -137,6 +155,7 @@ def blocking() -> dict[str, Any]:
         probe = _run_blocking(kc, PROBE)
         report["kernel"] = json.loads(probe["stdout"].strip().splitlines()[-1])
         report["execute"] = _run_blocking(kc, "marker = 1\nprint('hello', 6 * 7)\n40 + 2")
+        report["debug"] = _debug_initialize(kc)
 
         reply = kc.complete("import jso", 10, reply=True, timeout=TIMEOUT)
         report["complete"] = reply["content"]["matches"]

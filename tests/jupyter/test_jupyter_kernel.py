@@ -4,11 +4,8 @@
 Each session runs in a fresh process (this one keeps pyzmq for the other tests): PUREZMQ_AS_ZMQ=1
 and ``startup/`` on PYTHONPATH, whose sitecustomize runs the line of ``purezmq-as-zmq.pth`` as a
 regular install's site-packages would (an editable install has no .pth); the kernel inherits the
-environment. ``jupyter_session.py`` drives the kernel and prints what it saw as JSON.
-
-ipykernel needs two things purezmq does not have yet; ``startup/_purezmq_jupyter_shims.py`` fills
-them in while they are missing (each listed in the session's report), and
-``test_shim_still_needed`` fails as soon as one is no longer needed.
+environment. ``jupyter_session.py`` drives the kernel and prints what it saw as JSON. Nothing
+of purezmq is stood in for: the kernel's debugger socket (``zmq.STREAM``) is purezmq's too.
 """
 
 from __future__ import annotations
@@ -50,7 +47,6 @@ def _env(tmp_path: pathlib.Path, purezmq: bool = True) -> dict[str, str]:
         [str(SITE), str(SRC)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     )
     env["PUREZMQ_AS_ZMQ"] = "1" if purezmq else "0"
-    env["PUREZMQ_JUPYTER_SHIMS"] = "1" if purezmq else "0"
     env["PUREZMQ_TEST_KERNEL"] = KERNEL
     env["JUPYTER_PLATFORM_DIRS"] = "1"
     for name, folder in (
@@ -112,6 +108,8 @@ def _check_purezmq_everywhere(report: dict[str, Any]) -> None:
         assert kernel["zmq_file"].startswith(PUREZMQ_DIR), kernel
         assert kernel["cython_backend"] == [] and kernel["pyzmq_modules"] == [], kernel
         assert kernel["cython_importable"] is False, kernel
+        # The debugger's raw socket is purezmq's STREAM (once a DEALER stood in for it).
+        assert kernel["debugpy_socket"] == ["purezmq.socket", 11], kernel
 
 
 def _check_kernel_work(report: dict[str, Any]) -> None:
@@ -147,6 +145,8 @@ def test_kernel_with_the_blocking_client(blocking_session: tuple[dict[str, Any],
     ]
     _check_kernel_work(report)
     assert report["hb_beating"] is True  # The kernel's heartbeat is zmq.device(QUEUE, ...).
+    # ipykernel's debugger answered through its STREAM socket, connected to debugpy's adapter.
+    assert report["debug"] == {"command": "initialize", "success": True}, report["debug"]
 
 
 def test_kernel_with_the_asyncio_client(async_session: tuple[dict[str, Any], str]) -> None:
@@ -168,6 +168,8 @@ def test_the_same_session_on_pyzmq(tmp_path: pathlib.Path, mode: str) -> None:
     _check_kernel_work(report)
     assert report["hb_beating"] is True
     assert "Task was destroyed but it is pending" not in stderr
+    if mode == "blocking":
+        assert report["debug"] == {"command": "initialize", "success": True}, report["debug"]
 
 
 @pytest.mark.xfail(
@@ -181,18 +183,3 @@ def test_asyncio_client_heartbeat(async_session: tuple[dict[str, Any], str]) -> 
     report, stderr = async_session
     assert "Task was destroyed but it is pending" not in stderr
     assert report["hb_beating"] is True
-
-
-@pytest.mark.parametrize("shim", ["stream"])
-def test_shim_still_needed(tmp_path: pathlib.Path, shim: str) -> None:
-    """Fails when purezmq has what the shim stands in for: then remove the shim from
-    startup/_purezmq_jupyter_shims.py (and this case)."""
-    result = subprocess.run(
-        [sys.executable, "-c", "import _purezmq_jupyter_shims as s; print(' '.join(s.APPLIED))"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=_env(tmp_path),
-    )
-    assert result.returncode == 0, result.stderr
-    assert shim in result.stdout.split(), f"purezmq no longer needs the {shim!r} shim: remove it"

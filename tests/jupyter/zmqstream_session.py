@@ -66,17 +66,33 @@ def _execute(kc: Any, replies: Replies, code: str) -> dict[str, Any]:
     return out
 
 
+def _iopub_saw(replies: Replies, msg_id: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            msg = replies.iopub.get(timeout=left)
+        except queue.Empty:
+            return False
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return True
+    return False
+
+
 def _wait_ready(kc: Any, replies: Replies) -> None:
-    """kernel_info until it is answered (a fresh kernel may miss the first requests)."""
+    """kernel_info until it is answered on the shell and its status reaches iopub too: a
+    fresh kernel may miss the first requests, and a subscription to its iopub takes a moment
+    (what is published before it arrives is lost, as PUB/SUB does)."""
     deadline = time.monotonic() + 30
     while True:
         msg_id = kc.kernel_info()
         try:
             replies.reply_to(msg_id)
-            return
+            if _iopub_saw(replies, msg_id, 1.0):
+                return
         except queue.Empty:
-            if time.monotonic() > deadline:
-                raise TimeoutError("the kernel never answered kernel_info") from None
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError("the kernel never answered kernel_info on shell and iopub")
 
 
 def session() -> dict[str, Any]:

@@ -26,15 +26,15 @@ from ..protocol import (
 from ..protocol.mechanisms import AuthRequest, HandshakeRefused
 from ..protocol.tls import TlsConnection
 from ..protocol.zws import ZwsConnection
-from ..routing.pipe import Peer, Pipe, Queued
+from ..routing.pipe import CONFLATES_IN, CONFLATES_OUT, ConflatePipe, Peer, Pipe, Queued
 from ..routing.sockets import HICCUP
 from ..transport.address import parse_endpoint, tcp_endpoint_text
 from ..transport.selector import CLOSE_WAIT, report_fault
 from .heartbeat import Heartbeat
-from .wss import context_for
 from .monitor import handshake_failure
 from .ports import SocketPort
 from .security import authenticate, mechanism_for
+from .wss import context_for
 
 log = logging.getLogger("purezmq")
 
@@ -558,9 +558,13 @@ class Session:
 
     def _new_peer(self) -> Peer:
         options = self.socket.options
-        inbound = Pipe(options.int(Opt.RCVHWM), reader=self.socket)
+        # CONFLATE: the pipe that carries the socket type's messages keeps only the last one.
+        conflate = options.conflate
+        in_pipe = ConflatePipe if conflate and self.socket_type in CONFLATES_IN else Pipe
+        out_pipe = ConflatePipe if conflate and self.socket_type in CONFLATES_OUT else Pipe
+        inbound = in_pipe(options.int(Opt.RCVHWM), reader=self.socket)
         outbound_hwm = 0 if self.socket_type in _SUBSCRIBERS else options.int(Opt.SNDHWM)
-        outbound = Pipe(outbound_hwm, reader=self)
+        outbound = out_pipe(outbound_hwm, reader=self)
         inbound.writer = self
         outbound.writer = self.socket
         peer = Peer(inbound, outbound, self.endpoint)

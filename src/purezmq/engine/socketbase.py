@@ -25,6 +25,7 @@ from .direct import DirectReader
 from .iothread import LockedLoop
 from .metrics import Counters, socket_stats
 from .monitor import ALL_V1, ALL_V2, Monitor
+from .raw import RawSession, check_raw_transport
 from .runtime import Runtime
 from .session import Session
 from .signaler import Signaler
@@ -109,6 +110,8 @@ class SocketBase:
 
     def open_session(self, endpoint: str, connecter: Any = None) -> Session:
         """A session for a peer of ``endpoint`` (for a listener's or connecter's connection)."""
+        if self.socket_type_name == "STREAM":
+            return RawSession(self, endpoint, connecter)  # Raw bytes, no ZMTP.
         return Session(self, endpoint, connecter)
 
     def start_handle(self, handle: Any) -> None:
@@ -203,7 +206,7 @@ class SocketBase:
         self.check_open()
         if option == Opt.SUBSCRIBE or option == Opt.UNSUBSCRIBE:
             routing: Any = self.routing
-            # (A PUB's or XPUB's with XPUB_MANUAL: taken, but nothing acts on it yet.)
+            # (A PUB's or XPUB's with XPUB_MANUAL: for the peer whose subscription was read last.)
             if hasattr(routing, "subscribe"):
                 self.process_mailbox()
                 if option == Opt.SUBSCRIBE:
@@ -212,6 +215,9 @@ class SocketBase:
                     routing.unsubscribe(stored)
             return
         self.options.set(option, stored)
+        retune = getattr(self.routing, "options_changed", None)
+        if retune is not None:
+            retune()  # (A routing that chooses its methods by its options: PUB, SUB.)
 
     def getsockopt(self, option: int) -> int | bytes:
         """zmq_getsockopt: EINVAL for an option this socket type does not read (write-only
@@ -237,10 +243,7 @@ class SocketBase:
         subscribers did."""
         self.process_mailbox()  # (Subscriptions that arrived are taken in.)
         routing: Any = self.routing
-        subscriptions = getattr(routing, "subscriptions", None)
-        if subscriptions is not None:
-            return sum(1 for _ in subscriptions)
-        return len(routing.index._peers)  # (SubscriberIndex: topic -> its subscribers.)
+        return int(routing.topics_count())
 
     # -- sending and receiving ----------------------------------------------------------------
 
@@ -312,18 +315,20 @@ class SocketBase:
                 self.direct_send = False
                 return
 
-    def wait_writable(self, flags: int) -> None:
-        """Block (or raise Again) until a message could be sent: for the first frame of one."""
+    def wait_writable(self, flags: int, first: bytes | None = None) -> None:
+        """Block (or raise Again) until a message could be sent: for the first frame of one
+        (``first``, which a routing that looks at it judges: a STREAM's peer id)."""
         if not self.routing.sends:
             self.check_open()
             raise ZMQError(errno.ENOTSUP)
         deadline = self._deadline(flags, self.options.sndtimeo)
+        judge = None if first is None else getattr(self.routing, "first_frame", None)
         while True:
             self.signal.clear()
             self.check_open()
             self.process_mailbox()
             self.routing.check_send_state()
-            if self.routing.has_out():
+            if self.routing.has_out() if judge is None else judge(first):
                 return
             self._wait(deadline)
 
@@ -436,6 +441,7 @@ class SocketBase:
     def bind(self, endpoint: str) -> str:
         self.check_open()
         parsed = addr.parse_endpoint(endpoint)
+        check_raw_transport(self.socket_type_name, parsed.transport)
         if parsed.transport == "inproc":
             self.runtime.inproc.bind(parsed.address, self)
             self.last_endpoint = endpoint.encode()
@@ -454,6 +460,7 @@ class SocketBase:
     def connect(self, endpoint: str) -> None:
         self.check_open()
         parsed = addr.parse_endpoint(endpoint)
+        check_raw_transport(self.socket_type_name, parsed.transport)
         assigned = self._take_connect_routing_id()
         if parsed.transport == "inproc":
             try:

@@ -215,6 +215,51 @@ class Pipe:
         return messages
 
 
+class ConflatePipe(Pipe):
+    """A pipe that keeps only the last message written (CONFLATE): no high-water mark, and of a
+    message of several frames only its last frame, as libzmq keeps only one part ("CONFLATE
+    does not support multi-part messages"). A deque of one place drops the older message as
+    it takes the new one, atomically: the reader never finds it empty after seeing it not."""
+
+    __slots__ = ()
+
+    def __init__(self, hwm: int = 0, reader: PipeListener | None = None) -> None:
+        super().__init__(0, reader)
+        self._queue = deque(maxlen=1)
+
+    def set_hwm(self, hwm: int) -> None:
+        """Ignored: CONFLATE ignores SNDHWM and RCVHWM."""
+
+    def write(self, message: Queued) -> bool:
+        if not isinstance(message, bytes) and len(message) > 1:
+            message = [message[-1]]
+        self._queue.append(message)
+        if self._reader_asleep:
+            self._wake_reader()
+        return True
+
+    def write_many(self, messages: Sequence[Queued]) -> int:
+        if messages:
+            self.write(messages[-1])
+        return len(messages)
+
+
+def make_conflating(pipe: Pipe) -> None:
+    """Turn a pipe not yet used into a ConflatePipe (an inproc pipe, once both ends are known)."""
+    if not isinstance(pipe, ConflatePipe):
+        pipe.__class__ = ConflatePipe
+        pipe._queue = deque(pipe._queue, maxlen=1)
+        pipe.hwm = pipe._lwm = 0
+
+
+#: The socket types libzmq applies CONFLATE to, and which way their messages flow: into the
+#: socket (PULL, SUB, DEALER) or out of it (PUSH, PUB, DEALER). The other way of a SUB and a
+#: PUB carries subscriptions, which are not conflated (libzmq's SUB would forget all but its
+#: last subscription when it connects).
+CONFLATES_IN = frozenset({"PULL", "SUB", "DEALER"})
+CONFLATES_OUT = frozenset({"PUSH", "PUB", "DEALER"})
+
+
 def _cannot() -> bool:
     return False
 

@@ -17,7 +17,14 @@ from ..constants import Errno
 from ..error import ZMQError
 from .pipe import Message, Peer, Queued
 from .strategies import FairQueue, LoadBalancer
-from .subscriptions import SubscriberIndex, Subscriptions
+from .subscriptions import (
+    CANCEL,
+    SUBSCRIBE,
+    SubscriberIndex,
+    Subscriptions,
+    is_subscription,
+    subscription_frames,
+)
 
 _NOTIFY_CONNECT = 1
 _NOTIFY_DISCONNECT = 2
@@ -40,6 +47,19 @@ class RoutingOptions:
     req_relaxed = False
     req_correlate = False
     xpub_verbose = False
+    #: XPUB_VERBOSER: duplicate unsubscriptions passed up too (XPUB_VERBOSE is set with it).
+    xpub_verboser = False
+    #: XPUB_NODROP: at a subscriber's high-water mark a send waits (EAGAIN) instead of dropping.
+    xpub_nodrop = False
+    #: XPUB_MANUAL (also set by XPUB_MANUAL_LAST_VALUE): the application applies subscriptions.
+    xpub_manual = False
+    xpub_manual_last_value = False
+    #: XPUB_WELCOME_MSG: sent to each new subscriber (b"": none).
+    xpub_welcome_msg = b""
+    only_first_subscribe = False
+    invert_matching = False
+    xsub_verbose_unsubscribe = False
+    conflate = False
 
 
 class Routing:
@@ -487,53 +507,161 @@ class Router(_FairQueued):
 
 
 class Pub(Routing):
-    """PUB: each message goes to every peer subscribed to a prefix of it; full peers miss it."""
+    """PUB: each message goes to every peer subscribed to a prefix of it; full peers miss it.
+
+    INVERT_MATCHING, XPUB_NODROP and XPUB_MANUAL_LAST_VALUE change whom a message goes to: when
+    one is set, ``send`` is another method (options_changed), so the usual case pays nothing."""
 
     socket_type = "PUB"
     sends_bodies = True
     receives = False
+    #: Whether the application reads what the peers send (XPUB): (un)subscriptions, other data.
+    reports: ClassVar[bool] = False
 
     def __init__(self, options: RoutingOptions) -> None:
         super().__init__(options)
         self.peers: set[Peer] = set()
         self.index = SubscriberIndex()
+        #: What the application reads: (message, its peer, the peer XPUB_MANUAL's SUBSCRIBE
+        #: then applies to: None for the unsubscriptions of a peer that left).
+        self._pending: deque[tuple[Message, Peer, Peer | None]] = deque()
+        #: XPUB_MANUAL: what each peer asked for (``index`` holds what the application applied),
+        #: reported as unsubscriptions when it leaves; and the peer that SUBSCRIBE applies to.
+        self.requested = SubscriberIndex()
+        self.manual_peer: Peer | None = None
+        self.options_changed()
+
+    def options_changed(self) -> None:
+        options = self.options
+        self._invert = options.invert_matching
+        self._nodrop = options.xpub_nodrop
+        self._last_value = options.xpub_manual and options.xpub_manual_last_value
+        if self._invert or self._nodrop or self._last_value:
+            self.send = self._send_chosen  # type: ignore[method-assign]
+        else:
+            self.__dict__.pop("send", None)
+
+    def topics_count(self) -> int:
+        return len(self.index)
 
     def attach(self, peer: Peer) -> None:
         self.peers.add(peer)
+        self.hiccup(peer)
         self.readable(peer)
+
+    def hiccup(self, peer: Peer) -> None:
+        """A new peer, or one connected again: XPUB_WELCOME_MSG is the first it gets."""
+        if self.options.xpub_welcome_msg:
+            peer.outbound.write(self.options.xpub_welcome_msg)
 
     def detach(self, peer: Peer) -> None:
         self.peers.discard(peer)
-        for topic in self.index.remove_peer(peer):
-            self._subscription_changed(topic, False, True)
+        self._forget(peer)
+
+    def _forget(self, peer: Peer) -> None:
+        """The peer left, or reconnected (it subscribes again): its subscriptions go, reported
+        as libzmq's XPUB reports them (XPUB_VERBOSER: every one; XPUB_MANUAL: every one it asked
+        for, and SUBSCRIBE applies to nobody until the next is read)."""
+        if self.options.xpub_manual:
+            topics = self.requested.remove_peer(peer, every=True)
+            self.index.remove_peer(peer)
+            if topics or self.manual_peer is peer:
+                self.manual_peer = None
+        else:
+            topics = self.index.remove_peer(peer, every=self.options.xpub_verboser)
+        if self.reports:
+            self._pending.extend(([CANCEL + topic], peer, None) for topic in topics)
 
     def readable(self, peer: Peer) -> None:
         # Subscriptions flow in from the peers; take them in as soon as they arrive.
+        pending = self._pending
         while (message := peer.inbound.read()) is not None:
-            if message is HICCUP:
-                for topic in self.index.remove_peer(peer):
-                    self._subscription_changed(topic, False, True)
-                continue
-            data = message[0] if len(message) == 1 else b""
-            if data[:1] == b"\x01":
-                first = self.index.add(data[1:], peer)
-                self._subscription_changed(data[1:], True, first)
-            elif data[:1] == b"\x00":
-                last = self.index.remove(data[1:], peer)
-                self._subscription_changed(data[1:], False, last)
+            if len(message) == 1:
+                data = message[0]
+                if is_subscription(data):
+                    if self._subscription(data, peer):
+                        pending.append((message, peer, peer))
+                elif self.reports:
+                    pending.append((message, peer, peer))
+            elif message is HICCUP:
+                self._forget(peer)
             else:
-                self._upstream_message(message)
+                self._frames(message, peer)
 
-    def _subscription_changed(self, topic: bytes, subscribe: bool, first_or_last: bool) -> None:
-        """XPUB reports these; PUB only filters."""
+    def _subscription(self, data: bytes, peer: Peer) -> bool:
+        """Take in an (un)subscription; whether the application is told of it."""
+        topic = data[1:]
+        subscribe = data[:1] == SUBSCRIBE
+        options = self.options
+        if options.xpub_manual:
+            if subscribe:
+                self.requested.add(topic, peer)
+            else:
+                self.requested.remove(topic, peer)
+            return self.reports
+        if subscribe:
+            first = self.index.add(topic, peer)
+            return self.reports and (first or options.xpub_verbose)
+        # Reported unless others are still subscribed (one unknown to libzmq's trie too).
+        known = self.index.has(topic, peer)
+        last = self.index.remove(topic, peer)
+        return self.reports and (last or not known or options.xpub_verboser)
 
-    def _upstream_message(self, message: Message) -> None:
-        """A message that is no subscription: XPUB passes it up, PUB drops it."""
+    def _frames(self, message: Message, peer: Peer) -> None:
+        """A message of several frames, frame by frame as libzmq reads it: each (un)subscription
+        is taken in, and told as a message of its own that ends the message being told; the
+        other frames are data, which keep their place (and for PUB are dropped)."""
+        told: list[bytes] = []
+        last = len(message) - 1
+        for i, (frame, subscription) in enumerate(
+            subscription_frames(message, self.options.only_first_subscribe)
+        ):
+            if subscription:
+                if self._subscription(frame, peer):
+                    self._pending.append(([*told, frame], peer, peer))
+                    told = []
+            elif self.reports:
+                told.append(frame)
+                if i == last:
+                    self._pending.append((told, peer, peer))
+                    told = []
+        if told:  # (A message libzmq would join to the next one: ended here instead.)
+            self._pending.append((told, peer, peer))
+
+    def subscribe(self, topic: bytes) -> None:
+        """XPUB_MANUAL: SUBSCRIBE subscribes the peer whose (un)subscription was read last."""
+        peer = self.manual_peer
+        if peer is not None and peer in self.peers:
+            self.index.add(topic, peer)
+
+    def unsubscribe(self, topic: bytes) -> None:
+        peer = self.manual_peer
+        if peer is not None:
+            self.index.remove(topic, peer)
 
     def send(self, message: Queued) -> bool:
         for peer in self.index.match(message if isinstance(message, bytes) else message[0]):
             if not peer.outbound.write(message) and peer.make_room():
                 peer.outbound.write(message)  # Dropped if still full, as libzmq.
+        return True
+
+    def _send_chosen(self, message: Queued) -> bool:
+        """``send`` with INVERT_MATCHING, XPUB_NODROP or XPUB_MANUAL_LAST_VALUE."""
+        peers = self.index.match(message if isinstance(message, bytes) else message[0])
+        last = self.manual_peer if self._last_value else None
+        if last is not None:
+            # The first message after a subscription was read goes to that subscriber alone
+            # (the last value, which the others have had).
+            peers = {last} & peers
+        if self._invert:
+            peers = self.peers - peers
+        if self._nodrop and not all([peer.outbound.writable() for peer in peers]):
+            return False  # Mute: the sender waits (EAGAIN), the socket's thread makes room.
+        for peer in peers:
+            if not peer.outbound.write(message) and peer.make_room():
+                peer.outbound.write(message)
+        if last is not None:
+            self.manual_peer = None
         return True
 
     def has_out(self) -> bool:
@@ -545,31 +673,23 @@ class XPub(Pub):
 
     socket_type = "XPUB"
     receives = True
+    reports = True
 
-    def __init__(self, options: RoutingOptions) -> None:
-        super().__init__(options)
-        self._pending: list[Message] = []
-        self._pending_peer: Peer | None = None
-
-    def readable(self, peer: Peer) -> None:
-        self._pending_peer = peer
-        super().readable(peer)
-
-    def _subscription_changed(self, topic: bytes, subscribe: bool, first_or_last: bool) -> None:
-        if first_or_last or (subscribe and self.options.xpub_verbose):
-            self._pending.append([(b"\x01" if subscribe else b"\x00") + topic])
-
-    def _upstream_message(self, message: Message) -> None:
-        self._pending.append(message)
-
-    def _fetch(self) -> tuple[Message, Peer] | None:
-        if not self._pending or self._pending_peer is None:
+    def recv(self) -> tuple[Queued, Peer] | None:
+        if not self._pending:
             return None
-        return self._pending.pop(0), self._pending_peer
+        message, peer, sender = self._pending.popleft()
+        if self.options.xpub_manual:
+            self.manual_peer = sender  # (When read, not when polled: as libzmq.)
+        return message, peer
+
+    def has_in(self) -> bool:
+        return bool(self._pending)
 
 
 class Sub(_FairQueued):
-    """SUB: forwards its subscriptions to every publisher, keeps only matching messages."""
+    """SUB: forwards its subscriptions to every publisher, keeps only matching messages (with
+    INVERT_MATCHING, only the others: the filter is chosen when the option is set)."""
 
     socket_type = "SUB"
     filters = True
@@ -578,6 +698,17 @@ class Sub(_FairQueued):
         super().__init__(options)
         self.peers: set[Peer] = set()
         self.subscriptions = Subscriptions()
+        self.options_changed()
+
+    def options_changed(self) -> None:
+        subscriptions = self.subscriptions
+        if self.options.invert_matching:
+            self._matches, self._wanted = subscriptions.mismatches, subscriptions.unwanted
+        else:
+            self._matches, self._wanted = subscriptions.matches, subscriptions.wanted
+
+    def topics_count(self) -> int:
+        return len(self.subscriptions)
 
     def attach(self, peer: Peer) -> None:
         self.peers.add(peer)
@@ -590,19 +721,24 @@ class Sub(_FairQueued):
 
     def hiccup(self, peer: Peer) -> None:
         for topic in self.subscriptions:
-            peer.outbound.write([b"\x01" + topic])
+            peer.outbound.write([SUBSCRIBE + topic])
 
     def subscribe(self, topic: bytes) -> None:
         self.subscriptions.add(topic)
-        self._to_all([b"\x01" + topic])
+        self._to_all([SUBSCRIBE + topic])
+        if self.options.invert_matching:
+            self._refilter()
 
     def unsubscribe(self, topic: bytes) -> None:
         if self.subscriptions.remove(topic):
-            self._to_all([b"\x00" + topic])
-            if self.ready and self.filters:  # Taken before the change, not yet delivered.
-                kept = self.subscriptions.wanted(list(self.ready))
-                self.ready.clear()
-                self.ready.extend(kept)
+            self._to_all([CANCEL + topic])
+            self._refilter()
+
+    def _refilter(self) -> None:
+        if self.ready and self.filters:  # Taken before the change, not yet delivered.
+            kept = self._wanted(list(self.ready))
+            self.ready.clear()
+            self.ready.extend(kept)
 
     def _to_all(self, message: Message) -> None:
         for peer in self.peers:
@@ -611,7 +747,7 @@ class Sub(_FairQueued):
     def _fetch(self) -> tuple[Message, Peer] | None:
         while True:
             found = self.fq.recv()
-            if found is None or not self.filters or self.subscriptions.matches(found[0][0]):
+            if found is None or not self.filters or self._matches(found[0][0]):
                 return found
 
     def _take_batch(self) -> tuple[list[Queued], Peer] | None:
@@ -619,27 +755,54 @@ class Sub(_FairQueued):
             found = self.fq.recv_many(READY_BATCH)
             if found is None or not self.filters:
                 return found
-            kept = self.subscriptions.wanted(found[0])
+            kept = self._wanted(found[0])
             if kept:
                 return kept, found[1]
 
 
 class XSub(Sub):
-    """XSUB: subscriptions are sent as messages; other messages go upstream to every publisher."""
+    """XSUB: subscriptions are sent as messages; other messages go upstream to every publisher.
+    It does not filter what it receives (the publishers do)."""
 
     socket_type = "XSUB"
     sends = True
     filters = False
 
     def send(self, message: Message) -> bool:
-        data = message[0]
-        if len(message) == 1 and data[:1] == b"\x01":
-            self.subscribe(data[1:])
-        elif len(message) == 1 and data[:1] == b"\x00":
-            self.unsubscribe(data[1:])
-        else:
-            self._to_all(message)
+        if len(message) == 1:
+            data = message[0]
+            if data[:1] == SUBSCRIBE:
+                self.subscribe(data[1:])
+            elif data[:1] == CANCEL:
+                self._cancel(data)
+            else:
+                self._to_all(message)
+            return True
+        # Frame by frame, as libzmq: each (un)subscription is taken in; the frames go on as one
+        # message, less the unsubscriptions not passed on.
+        sent = [
+            frame
+            for frame, subscription in subscription_frames(
+                message, self.options.only_first_subscribe
+            )
+            if not subscription or self._taken(frame)
+        ]
+        if sent:
+            self._to_all(sent)
         return True
+
+    def _taken(self, frame: bytes) -> bool:
+        """Take in an (un)subscription frame; whether it is passed on: a subscription always
+        (the publisher counts duplicates), an unsubscription when it was the last of its topic
+        (with XSUB_VERBOSE_UNSUBSCRIBE, always)."""
+        if frame[:1] == SUBSCRIBE:
+            self.subscriptions.add(frame[1:])
+            return True
+        return self.subscriptions.remove(frame[1:]) or self.options.xsub_verbose_unsubscribe
+
+    def _cancel(self, frame: bytes) -> None:
+        if self._taken(frame):
+            self._to_all([frame])
 
     def has_out(self) -> bool:
         return True

@@ -6,13 +6,33 @@ from collections import Counter
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 
-from .pipe import Peer, Queued
+from .pipe import Message, Peer, Queued
 
 #: Up to this many topics a subscriber filters with one ``bytes.startswith`` over all of them
 #: (in C); with more, one dictionary lookup per distinct topic length is cheaper.
 _PREFIXES_LIMIT = 32
 
 _NOBODY: frozenset[Peer] = frozenset()
+
+#: The first byte of a subscription message, and of an unsubscription (RFC 29).
+SUBSCRIBE, CANCEL = b"\x01", b"\x00"
+
+
+def is_subscription(frame: bytes) -> bool:
+    """Whether a frame from a subscriber is an (un)subscription: b'\\x01topic' or b'\\x00topic'."""
+    return frame[:1] == SUBSCRIBE or frame[:1] == CANCEL
+
+
+def subscription_frames(message: Message, only_first: bool) -> Iterator[tuple[bytes, bool]]:
+    """Each frame of a message of several frames, and whether it is an (un)subscription, as
+    libzmq's XPUB reads them and its XSUB sends them: every frame that begins with 0 or 1 is one;
+    with ONLY_FIRST_SUBSCRIBE, none after a first frame that is not."""
+    process = True
+    for i, frame in enumerate(message):
+        subscription = process and is_subscription(frame)
+        if not i:
+            process = not only_first or subscription
+        yield frame, subscription
 
 
 class _LengthIndex:
@@ -45,6 +65,10 @@ class Subscriptions:
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self._topics)
+
+    def __len__(self) -> int:
+        """How many distinct topics (TOPICS_COUNT)."""
+        return len(self._topics)
 
     def add(self, topic: bytes) -> bool:
         """Count a subscription; True if the topic is new."""
@@ -81,6 +105,21 @@ class Subscriptions:
             return [m for m in messages if matches(m if isinstance(m, bytes) else m[0])]
         return [m for m in messages if (m if isinstance(m, bytes) else m[0]).startswith(prefixes)]
 
+    def unwanted(self, messages: list[Queued]) -> list[Queued]:
+        """The messages that match no subscription (INVERT_MATCHING's ``wanted``)."""
+        if b"" in self._topics:
+            return []
+        prefixes = self._prefixes
+        if prefixes is None:
+            matches = self.matches
+            return [m for m in messages if not matches(m if isinstance(m, bytes) else m[0])]
+        return [
+            m for m in messages if not (m if isinstance(m, bytes) else m[0]).startswith(prefixes)
+        ]
+
+    def mismatches(self, data: bytes) -> bool:
+        return not self.matches(data)
+
     def matches(self, data: bytes) -> bool:
         topics = self._topics
         for length in self._lengths.lengths:
@@ -97,6 +136,13 @@ class SubscriberIndex:
     def __init__(self) -> None:
         self._peers: dict[bytes, set[Peer]] = {}
         self._lengths = _LengthIndex()
+
+    def __len__(self) -> int:
+        """How many distinct topics have a subscriber (TOPICS_COUNT)."""
+        return len(self._peers)
+
+    def has(self, topic: bytes, peer: Peer) -> bool:
+        return peer in self._peers.get(topic, _NOBODY)
 
     def add(self, topic: bytes, peer: Peer) -> bool:
         """True if nobody was subscribed to this topic before."""
@@ -120,10 +166,12 @@ class SubscriberIndex:
         self._lengths.remove(len(topic))
         return True
 
-    def remove_peer(self, peer: Peer) -> list[bytes]:
-        """Forget a peer; the topics left with no subscriber at all."""
-        orphaned = [topic for topic, peers in self._peers.items() if peer in peers]
-        return [topic for topic in orphaned if self.remove(topic, peer)]
+    def remove_peer(self, peer: Peer, every: bool = False) -> list[bytes]:
+        """Forget a peer; the topics left with no subscriber at all (``every``: all the topics
+        it had), in libzmq's order (its trie's: by bytes, a prefix before what extends it)."""
+        theirs = sorted(topic for topic, peers in self._peers.items() if peer in peers)
+        orphaned = [topic for topic in theirs if self.remove(topic, peer)]
+        return theirs if every else orphaned
 
     def match(self, data: bytes) -> AbstractSet[Peer]:
         """The peers subscribed to a prefix of ``data`` (not to be changed by the caller)."""

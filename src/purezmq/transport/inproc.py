@@ -14,7 +14,7 @@ from typing import Protocol
 from ..constants import SocketOption as Opt
 from ..options import Options
 from ..protocol.connection import COMPATIBLE_PEERS
-from ..routing.pipe import Peer, Pipe, PipeListener
+from ..routing.pipe import CONFLATES_IN, CONFLATES_OUT, Peer, Pipe, PipeListener, make_conflating
 from .address import endpoint_error
 
 
@@ -47,6 +47,15 @@ def _pipe_hwm(writer: InprocParty, reader: InprocParty | None) -> int:
     return 0 if not send or not receive else send + receive
 
 
+def _conflate(socket: InprocParty, inbound: Pipe, outbound: Pipe) -> None:
+    """CONFLATE, on whichever end sets it (libzmq looks at the connecter's alone)."""
+    if socket.options.conflate:
+        if socket.socket_type_name in CONFLATES_IN:
+            make_conflating(inbound)
+        if socket.socket_type_name in CONFLATES_OUT:
+            make_conflating(outbound)
+
+
 def _metadata(socket: InprocParty) -> dict[str, bytes]:
     metadata = {"Socket-Type": socket.socket_type_name.encode()}
     if socket.socket_type_name in ("REQ", "DEALER", "ROUTER"):
@@ -66,6 +75,7 @@ class InprocLink:
         self.binder: InprocParty | None = None
         self.to_binder = Pipe(_pipe_hwm(connecter, None))
         self.to_connecter = Pipe(_pipe_hwm(connecter, None))
+        _conflate(connecter, self.to_connecter, self.to_binder)
         self.connecter_peer = Peer(self.to_connecter, self.to_binder, f"inproc://{name}")
         self.binder_peer = Peer(self.to_binder, self.to_connecter, f"inproc://{name}")
         self.connecter_peer.owner = self
@@ -77,7 +87,8 @@ class InprocLink:
     def join(self, binder: InprocParty) -> None:
         """The name is bound: give the binder its end."""
         connecter = self.connecter
-        if self.connecter.socket_type_name not in COMPATIBLE_PEERS[binder.socket_type_name]:
+        # (STREAM, which speaks no ZMTP, has no compatible peer at all.)
+        if connecter.socket_type_name not in COMPATIBLE_PEERS.get(binder.socket_type_name, ()):
             log.warning(
                 "purezmq: inproc://%s: a %s socket cannot connect to a %s socket",
                 self.name,
@@ -89,6 +100,7 @@ class InprocLink:
         self.binder = binder
         self.to_binder.set_hwm(_pipe_hwm(connecter, binder))
         self.to_connecter.set_hwm(_pipe_hwm(binder, connecter))
+        _conflate(binder, self.to_binder, self.to_connecter)
         self.to_binder.reader = binder
         self.to_connecter.writer = binder
         self.connecter_peer.metadata = _metadata(binder)

@@ -1,15 +1,13 @@
 """Start-up hook for the processes of tests/jupyter (the Jupyter client and its kernels), put on
 PYTHONPATH by the test: does what the ``purezmq-as-zmq.pth`` file of a regular install does at
 start-up (an editable install has no such file), so that ``PUREZMQ_AS_ZMQ=1`` makes
-``import zmq`` give purezmq in every Python process started, kernels included. Then, when
-``PUREZMQ_JUPYTER_SHIMS=1``, fills the gaps of purezmq that ipykernel runs into (see
-``_purezmq_jupyter_shims``). A ``sitecustomize`` of the interpreter's own is run afterwards."""
+``import zmq`` give purezmq in every Python process started, kernels included. A
+``sitecustomize`` of the interpreter's own is run afterwards."""
 
 from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
-import os
 import pathlib
 import sys
 
@@ -20,9 +18,6 @@ _PTH = _HERE.parents[2] / "src" / "purezmq-as-zmq.pth"
 for _line in _PTH.read_text().splitlines():
     if _line.startswith("import "):
         exec(_line)  # noqa: S102 - the project's own .pth line
-
-if os.environ.get("PUREZMQ_JUPYTER_SHIMS") == "1":
-    import _purezmq_jupyter_shims  # noqa: F401
 
 # The interpreter's own sitecustomize (if any), which this one hides on sys.path.
 _others = [p for p in sys.path if pathlib.Path(p or ".").resolve() != _HERE]
