@@ -287,10 +287,11 @@ def test_dealer_talks_to_rep_with_empty_delimiter(procs, ipc) -> None:
     assert finish(rep)[0] == 0
 
 
-def test_pair_both_ways(procs, ipc) -> None:
+@pytest.mark.parametrize("command", ["pair", "channel"])
+def test_pair_both_ways(procs, ipc, command) -> None:
     ep = ipc()
-    a = start(procs, "pair", "--bind", ep, "--count", "1", stdin=subprocess.PIPE)
-    b = start(procs, "pair", ep, "--count", "1", stdin=subprocess.PIPE)
+    a = start(procs, command, "--bind", ep, "--count", "1", stdin=subprocess.PIPE)
+    b = start(procs, command, ep, "--count", "1", stdin=subprocess.PIPE)
     a.stdin.write(b"from a\n")
     a.stdin.close()
     b.stdin.write(b"from b\n")
@@ -299,6 +300,89 @@ def test_pair_both_ways(procs, ipc) -> None:
     code_b, out_b, err_b = finish(b)
     assert (code_a, code_b) == (0, 0), (err_a, err_b)
     assert (out_a, out_b) == (b"from b\n", b"from a\n")
+
+
+# -- the draft types: scatter / gather / client / server / peer / radio / dish / channel ---------
+
+
+def test_scatter_into_gather(procs, ipc) -> None:
+    ep = ipc()
+    gather = start(procs, "gather", "--bind", ep, "--count", "3")
+    scatter = run("scatter", ep, input=b"one\ntwo\nthree\n")
+    assert scatter.returncode == 0, scatter.stderr
+    code, out, err = finish(gather)
+    assert code == 0, err
+    assert out == b"one\ntwo\nthree\n"
+
+
+def test_server_answers_a_client_by_routing_id(procs) -> None:
+    ep = f"tcp://127.0.0.1:{free_port()}"
+    server = start(procs, "server", "--bind", ep, "--count", "1", stdin=subprocess.PIPE)
+    client = start(procs, "client", ep, "--count", "1", stdin=subprocess.PIPE)
+    client.stdin.write(b"question\n")
+    client.stdin.flush()
+    routing_id, _, body = server.stdout.readline().rstrip(b"\n").partition(b"\t")
+    assert routing_id.isdigit() and body == b"question"
+    server.stdin.write(routing_id + b"\tanswer\n")
+    server.stdin.close()
+    client.stdin.close()
+    code, out, err = finish(client)
+    assert code == 0, err
+    assert out == b"answer\n"
+    assert finish(server)[0] == 0
+
+
+def test_peer_says_whom_it_connected_to(procs) -> None:
+    ep = f"tcp://127.0.0.1:{free_port()}"
+    listening = start(procs, "peer", "--bind", ep, "--count", "1", "--no-input")
+    connecting = start(procs, "peer", ep, "--count", "1", stdin=subprocess.PIPE)
+    told = connecting.stderr.readline().decode()
+    assert told.startswith(f"purezmq: peer {ep} has routing id "), told
+    routing_id = told.rsplit(" ", 1)[1].strip()
+    connecting.stdin.write(routing_id.encode() + b"\thello\n")
+    connecting.stdin.flush()
+    code, out, err = finish(listening)
+    assert code == 0, err
+    assert out.rstrip(b"\n").partition(b"\t")[2] == b"hello"
+
+
+def test_radio_to_dish_over_udp(procs) -> None:
+    port = free_udp_port()
+    dish = start(
+        procs,
+        "dish",
+        "--bind",
+        f"udp://127.0.0.1:{port}",
+        "--join",
+        "news",
+        "--format",
+        "multipart",
+        "--count",
+        "1",
+    )
+    deadline = time.monotonic() + TIMEOUT
+    while dish.poll() is None and time.monotonic() < deadline:  # (The dish may not be bound yet.)
+        run("radio", "--group", "news", f"udp://127.0.0.1:{port}", input=b"flash\n")
+        try:
+            dish.wait(0.2)
+        except subprocess.TimeoutExpired:
+            pass
+    code, out, err = finish(dish)
+    assert code == 0, err
+    assert out == b"news\tflash\n"
+
+
+def test_draft_usage_mistakes() -> None:
+    assert_one_line_error(run("server", "ipc:///tmp/x", "--format", "lines"), "multipart")
+    assert_one_line_error(run("radio", "--bind", "udp://*:5555"), "not compatible")
+    result = run("scatter", "ipc:///tmp/nobody", "--format", "multipart", input=b"a\tb\n")
+    assert_one_line_error(result, "one part")
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 # -- formats ------------------------------------------------------------------------------------
@@ -486,7 +570,9 @@ def test_usage_mistakes_exit_2() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", ["push", "pull", "pub", "sub", "req", "rep", "dealer", "router", "pair", "proxy"]
+    "command",
+    ["push", "pull", "pub", "sub", "req", "rep", "dealer", "router", "pair", "proxy"]
+    + ["scatter", "gather", "client", "server", "peer", "radio", "dish", "channel"],
 )
 def test_help_has_examples(command) -> None:
     result = run(command, "--help")

@@ -38,6 +38,7 @@ import select
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import _single_part
 from . import context as _context
 from . import poll as _poll
 from . import socket as _socket
@@ -52,6 +53,7 @@ from .engine.asyncio_core import (
 )
 from .engine.socketbase import SocketBase
 from .error import Again, ZMQError
+from .frame import Frame
 
 _NOBLOCK = 1  # zmq.NOBLOCK / DONTWAIT
 _SNDMORE = 2  # zmq.SNDMORE
@@ -216,7 +218,7 @@ class Socket(_socket.Socket):
         copy: bool = True,
         track: bool = False,
         routing_id: int | None = None,
-        group: str | None = None,
+        group: str | bytes | None = None,
     ) -> asyncio.Future[Any]:
         if type(flags) is not int:
             flags = _as_flags(flags)
@@ -228,6 +230,11 @@ class Socket(_socket.Socket):
             else:
                 frame = _as_bytes(data)
                 result = self._result(data, frame, copy, track)
+                if self._tag and isinstance(data, Frame):
+                    routing_id, group = _single_part.addressed(data, routing_id, group)
+            if self._tag is not None:
+                single = _single_part.outgoing(self._tag, frame, flags, routing_id, group)
+                return self._send_now(future, single, flags, result)
             frames = self._send_frames
             if flags & _SNDMORE:
                 # Frames wait in the socket until the last one; the whole message is sent then.
@@ -263,10 +270,18 @@ class Socket(_socket.Socket):
             if self._send_frames:
                 frames = self._send_frames + frames
                 object.__setattr__(self, "_send_frames", [])
+            message: Any = frames
+            if self._tag is not None:
+                if len(frames) > 1:
+                    raise ZMQError(errno.EINVAL, "this socket type sends messages of one part only")
+                routing_id, group = kwargs.get("routing_id"), kwargs.get("group")
+                if self._tag and isinstance(msg_parts[0], Frame):
+                    routing_id, group = _single_part.addressed(msg_parts[0], routing_id, group)
+                message = _single_part.outgoing(self._tag, frames[0], 0, routing_id, group)
         except Exception as exc:  # noqa: BLE001 - delivered through the future, as in pyzmq
             future.set_exception(exc)
             return future
-        return self._send_now(future, frames, flags & ~_SNDMORE, result)
+        return self._send_now(future, message, flags & ~_SNDMORE, result)
 
     def send_string(
         self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any

@@ -354,8 +354,9 @@ globals().update(CONSTANTS)
 
 IPC_PATH_MAX_LEN = 107
 COPY_THRESHOLD = 65536
-DRAFT_API = False
-PYZMQ_DRAFT_API = False
+#: purezmq has the draft socket types and their API (join, leave, routing_id, group) built in.
+DRAFT_API = True
+PYZMQ_DRAFT_API = True
 
 #: libzmq offsets its own error numbers from this base.
 ZMQ_HAUSNUMERO = 156384712

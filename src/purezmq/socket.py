@@ -20,8 +20,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from . import _single_part
 from .constants import Errno, Event, Flag, PollEvent, SocketOption, SocketType
 from .engine.socketbase import SocketBase
+from .engine.threadsafe import THREAD_SAFE_TYPES, ThreadSafeSocketBase, connect_peer, join
 from .error import ZMQBindError, ZMQError, strerror
 from .frame import FINISHED_TRACKER, Frame, MessageTracker, _view
 from .routing.pipe import Queued
@@ -73,6 +75,13 @@ def _as_flags(flags: Any) -> int:
     if isinstance(flags, (int, float)):
         return int(flags)
     raise TypeError("an integer is required")
+
+
+def _type_name(socket_type: int) -> str:
+    try:
+        return SocketType(socket_type).name
+    except ValueError:
+        return ""  # (The core says EINVAL.)
 
 
 def _check_addr(addr: Any) -> str:
@@ -137,6 +146,9 @@ class Socket:
     _sends_bodies: bool  # A one-frame message is sent as its body alone (Routing.sends_bodies).
     _recv_frames: deque[bytes]
     _recv_message: Callable[[int], Queued]  # A one-frame message may be its body alone.
+    #: For the single-part (draft) types: what goes along with a body ("routing_id", "group"
+    #: or ""; see _single_part); None for the others.
+    _tag: str | None
     #: This object shadows a socket it does not own: collected, it leaves the core open.
     _shadow = False
     context: Any
@@ -168,7 +180,10 @@ class Socket:
             if not isinstance(socket_type, int):
                 raise TypeError("an integer is required")
             context = ctx_or_socket
-            core = self._core_class(runtime, socket_type)
+            core_class = self._core_class
+            if core_class is SocketBase and _type_name(socket_type) in THREAD_SAFE_TYPES:
+                core_class = ThreadSafeSocketBase
+            core = core_class(runtime, socket_type)
         # Mutated in place, never reassigned: __setattr__ here is the options' (and slow).
         object.__setattr__(self, "_recv_frames", deque())
         object.__setattr__(self, "_send_frames", [])
@@ -181,6 +196,19 @@ class Socket:
         object.__setattr__(self, "_send_message", core.send_message)
         object.__setattr__(self, "_sends_bodies", core.routing.sends_bodies)
         object.__setattr__(self, "_recv_message", core.recv_message)
+        tag = _single_part.TAG_BY_TYPE.get(core.socket_type_name)
+        object.__setattr__(self, "_tag", tag)
+        if tag:
+            # A message sent without its routing id or group (send's usual way): none.
+            empty: Any = 0 if tag == "routing_id" else b""
+            send_message = core.send_message
+
+            def send_untagged(message: Any, flags: int) -> None:
+                if type(message) is not tuple:
+                    message = (empty, message[0])
+                send_message(message, flags)
+
+            object.__setattr__(self, "_send_message", send_untagged)
         if not self._shadow:
             _OWNERS.setdefault(id(core), self)
         object.__setattr__(self, "_initialized", True)
@@ -378,6 +406,25 @@ class Socket:
                 return port
         raise ZMQBindError("Could not bind socket to random port.")
 
+    def connect_peer(self, addr: str) -> int:
+        """Connect a PEER socket to ``addr``; returns the routing id that addresses the new peer
+        (zmq_connect_peer). ENOTSUP on other types, EFAULT with IMMEDIATE set."""
+        text = _check_addr(addr)
+        self._no_io_thread(text)
+        try:
+            return connect_peer(self._core, text)
+        except ZMQError as exc:
+            raise _with_addr(exc, text) from None
+
+    def join(self, group: str | bytes) -> None:
+        """Join a RADIO-DISH group (DISH only; a str is encoded as utf-8). EINVAL for a group
+        already joined or longer than 255 bytes."""
+        join(self._core, _single_part.group_bytes(group))
+
+    def leave(self, group: str | bytes) -> None:
+        """Leave a RADIO-DISH group (DISH only). EINVAL for a group not joined."""
+        join(self._core, _single_part.group_bytes(group), joining=False)
+
     def unbind(self, addr: str) -> None:
         self._core.unbind(_check_addr(addr))
 
@@ -393,7 +440,7 @@ class Socket:
         copy: bool = True,
         track: bool = False,
         routing_id: int | None = None,
-        group: str | None = None,
+        group: str | bytes | None = None,
     ) -> MessageTracker | None:
         """Send one frame: bytes, a Frame or any contiguous buffer. Returns a MessageTracker
         when a tracked Frame is sent or with ``copy=False, track=True`` (done at once: purezmq
@@ -404,12 +451,18 @@ class Socket:
         else:
             frame = _as_bytes(data)
             result = self._result(data, frame, copy, track)
-        if not flags and not self._send_frames:
+            if self._tag and isinstance(data, Frame):
+                routing_id, group = _single_part.addressed(data, routing_id, group)
+        if not flags and not self._send_frames and routing_id is None and group is None:
             # The usual case first: a one-frame message, for most kinds without a list around.
             self._send_message(frame if self._sends_bodies else [frame], 0)
             return result
         # zmq.SNDMORE is an IntFlag, whose & is a Python call (~1.5 µs).
         flags = flags if type(flags) is int else _as_flags(flags)
+        if self._tag is not None:
+            message = _single_part.outgoing(self._tag, frame, flags, routing_id, group)
+            self._send_message(message, flags)
+            return result
         if flags & _SNDMORE:
             if not self._send_frames:
                 self._core.wait_writable(flags, frame)
@@ -445,7 +498,7 @@ class Socket:
         copy: bool = True,
         track: bool = False,
         routing_id: int | None = None,
-        group: str | None = None,
+        group: str | bytes | None = None,
     ) -> MessageTracker | None:
         """Send a message of several frames (each bytes, a Frame or a contiguous buffer); the
         tracker as send's, for the last frame."""
@@ -454,6 +507,11 @@ class Socket:
             frames = self._send_frames + frames
             object.__setattr__(self, "_send_frames", [])
         flags = flags if type(flags) is int else _as_flags(flags)
+        if self._tag is not None:
+            if len(frames) > 1:
+                raise ZMQError(errno.EINVAL, "this socket type sends messages of one part only")
+            self.send(msg_parts[0], flags & ~_SNDMORE, routing_id=routing_id, group=group)
+            return result
         self._send_message(frames, flags & ~_SNDMORE)
         return result
 
@@ -558,13 +616,22 @@ class Socket:
                 return message
             if len(message) == 1:
                 return message[0]
+            if type(message) is tuple:
+                return message[1]  # (A single-part socket's routing id or group, and body.)
             self._recv_frames.extend(message)
             return self._recv_frames.popleft()
+        if self._tag is not None:
+            message = self._recv_message(flags)
+            peer = self._core.last_peer
+            metadata = None if peer is None else peer.metadata
+            return _single_part.incoming(self._tag, message, copy, metadata)
         data, more = self._next_frame(flags)
         return data if copy else self._as_frame(data, more)
 
     def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
         """Receive a whole message (what is left of it): bytes, or Frames with ``copy=False``."""
+        if self._tag is not None:
+            return [self.recv(flags, copy)]
         if self._recv_frames:
             frames = list(self._recv_frames)
             self._recv_frames.clear()
@@ -602,7 +669,7 @@ class Socket:
         if nbytes < 0:
             raise ValueError(f"nbytes={nbytes!r} must be non-negative")
         limit = min(nbytes, len(view)) if nbytes else len(view)
-        data, _ = self._next_frame(flags)
+        data = self.recv(flags) if self._tag is not None else self._next_frame(flags)[0]
         count = min(limit, len(data))
         view[:count] = data[:count]
         return len(data)

@@ -26,50 +26,55 @@ _BYTES_OPTIONS = {
     int(zmq.HICCUP_MSG),
     int(zmq.ZAP_DOMAIN),
 }
-_lib: Any = None
+_libs: dict[str, Any] = {}
 
 
-def load() -> Any:
-    """The library (loaded once), or None."""
-    global _lib
-    if _lib is None:
-        try:
-            lib = ctypes.CDLL(LIBRARY, use_errno=True)
-        except OSError:
-            found = ctypes.util.find_library("zmq")
-            if found is None:
-                return None
-            lib = ctypes.CDLL(found, use_errno=True)
-        lib.zmq_ctx_new.restype = ctypes.c_void_p
-        lib.zmq_socket.restype = ctypes.c_void_p
-        lib.zmq_socket.argtypes = [ctypes.c_void_p, ctypes.c_int]
-        for name in ("zmq_close", "zmq_ctx_term"):
-            getattr(lib, name).argtypes = [ctypes.c_void_p]
-        for name in ("zmq_bind", "zmq_connect", "zmq_unbind", "zmq_disconnect"):
-            getattr(lib, name).argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-        lib.zmq_setsockopt.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_int,
-            ctypes.c_void_p,
-            ctypes.c_size_t,
-        ]
-        lib.zmq_getsockopt.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_int,
-            ctypes.c_void_p,
-            ctypes.POINTER(ctypes.c_size_t),
-        ]
-        lib.zmq_send.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int]
-        lib.zmq_msg_recv.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
-        lib.zmq_msg_data.restype = ctypes.c_void_p
-        lib.zmq_msg_data.argtypes = [ctypes.c_void_p]
-        lib.zmq_msg_size.restype = ctypes.c_size_t
-        lib.zmq_msg_size.argtypes = [ctypes.c_void_p]
-        for name in ("zmq_msg_init", "zmq_msg_close", "zmq_msg_more"):
-            getattr(lib, name).argtypes = [ctypes.c_void_p]
-        lib.zmq_strerror.restype = ctypes.c_char_p
-        _lib = lib
-    return _lib
+def load(path: str | None = None) -> Any:
+    """The library at ``path`` (Debian's by default), loaded once; or None."""
+    path = path or LIBRARY
+    if path not in _libs:
+        _libs[path] = _load(path)
+    return _libs[path]
+
+
+def _load(path: str) -> Any:
+    try:
+        lib = ctypes.CDLL(path, use_errno=True)
+    except OSError:
+        found = ctypes.util.find_library("zmq")
+        if found is None:
+            return None
+        lib = ctypes.CDLL(found, use_errno=True)
+    lib.zmq_ctx_new.restype = ctypes.c_void_p
+    lib.zmq_socket.restype = ctypes.c_void_p
+    lib.zmq_socket.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    for name in ("zmq_close", "zmq_ctx_term"):
+        getattr(lib, name).argtypes = [ctypes.c_void_p]
+    for name in ("zmq_bind", "zmq_connect", "zmq_unbind", "zmq_disconnect"):
+        getattr(lib, name).argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    lib.zmq_setsockopt.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_int,
+        ctypes.c_void_p,
+        ctypes.c_size_t,
+    ]
+    lib.zmq_getsockopt.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_int,
+        ctypes.c_void_p,
+        ctypes.POINTER(ctypes.c_size_t),
+    ]
+    lib.zmq_send.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int]
+    lib.zmq_msg_recv.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+    lib.zmq_msg_send.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+    lib.zmq_msg_data.restype = ctypes.c_void_p
+    lib.zmq_msg_data.argtypes = [ctypes.c_void_p]
+    lib.zmq_msg_size.restype = ctypes.c_size_t
+    lib.zmq_msg_size.argtypes = [ctypes.c_void_p]
+    for name in ("zmq_msg_init", "zmq_msg_close", "zmq_msg_more"):
+        getattr(lib, name).argtypes = [ctypes.c_void_p]
+    lib.zmq_strerror.restype = ctypes.c_char_p
+    return lib
 
 
 def _check(result: int) -> int:
@@ -77,13 +82,13 @@ def _check(result: int) -> int:
         code = ctypes.get_errno()
         if code == _errno.EAGAIN:
             raise zmq.Again()
-        raise zmq.ZMQError(code, load().zmq_strerror(code).decode())
+        raise zmq.ZMQError(code, zmq.strerror(code))
     return result
 
 
 class Context:
-    def __init__(self) -> None:
-        self.lib = load()
+    def __init__(self, path: str | None = None) -> None:
+        self.lib = load(path)
         self.handle = self.lib.zmq_ctx_new()
         self.sockets: list[Socket] = []
 
@@ -166,6 +171,20 @@ class Socket:
             _check(self.lib.zmq_msg_recv(msg, self.handle, int(flags)))
             data = ctypes.string_at(self.lib.zmq_msg_data(msg), self.lib.zmq_msg_size(msg))
             return data, bool(self.lib.zmq_msg_more(msg))
+        finally:
+            self.lib.zmq_msg_close(msg)
+
+    def echo(self, flags: int = 0) -> bytes:
+        """Receive a message and send it back as it is: what libzmq keeps in a message beside
+        its body (a SERVER's or PEER's routing id) goes with it, though the draft functions
+        that read and set it are not exported. Returns the body."""
+        msg = _MSG_T()
+        self.lib.zmq_msg_init(msg)
+        try:
+            _check(self.lib.zmq_msg_recv(msg, self.handle, int(flags)))
+            data = ctypes.string_at(self.lib.zmq_msg_data(msg), self.lib.zmq_msg_size(msg))
+            _check(self.lib.zmq_msg_send(msg, self.handle, 0))
+            return data
         finally:
             self.lib.zmq_msg_close(msg)
 

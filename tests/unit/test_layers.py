@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "purezmq.asyncio",
             "purezmq.poll",
             "purezmq.frame",
+            "purezmq._single_part",
             "purezmq.auth",
             # pyzmq's module layout (zmq.backend, zmq.sugar, ...), over the API above.
             "purezmq.backend",

@@ -582,6 +582,15 @@ def test_routing_by_type_covers_all():
         "XPUB",
         "XSUB",
         "STREAM",
+        # The thread-safe draft types (routing/draft.py).
+        "SERVER",
+        "CLIENT",
+        "RADIO",
+        "DISH",
+        "SCATTER",
+        "GATHER",
+        "PEER",
+        "CHANNEL",
     }
 
 
@@ -1129,4 +1138,5 @@ def test_only_the_kinds_that_pass_messages_on_untouched_send_bodies_alone():
     """REQ puts an envelope in front, REP and ROUTER take one off, XSUB reads subscriptions
     out of messages: their send needs lists. A new kind must opt in knowingly."""
     bodies = {name for name, cls in sockets.ROUTING_BY_TYPE.items() if cls.sends_bodies}
-    assert bodies == {"PUSH", "PAIR", "DEALER", "PUB", "XPUB"}
+    # (SERVER, PEER and RADIO take (routing id or group, body) pairs: no frames at all.)
+    assert bodies == {"PUSH", "PAIR", "DEALER", "PUB", "XPUB", "CLIENT", "SCATTER", "CHANNEL"}

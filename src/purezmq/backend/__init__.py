@@ -46,9 +46,10 @@ def _sodium() -> Any:
 
 def has(capability: str) -> bool:
     """Whether purezmq has a capability, as libzmq's ``zmq_has``: ``"ipc"`` (where the platform
-    has Unix sockets), ``"curve"`` (with PyNaCl installed); ``"pgm"``, ``"tipc"``, ``"norm"``,
-    ``"gssapi"``, ``"draft"`` (draft sockets and APIs) are False, as is any name zmq_has does
-    not know (``"plain"`` included: libzmq always has PLAIN and never answers True for it)."""
+    has Unix sockets), ``"curve"`` (with PyNaCl installed), ``"draft"`` (the draft socket types
+    and their API); ``"pgm"``, ``"tipc"``, ``"norm"``, ``"gssapi"`` are False, as is any name
+    zmq_has does not know (``"plain"`` included: libzmq always has PLAIN and never answers True
+    for it)."""
     if not isinstance(capability, str):
         raise TypeError(
             "Argument 'capability' has incorrect type "
@@ -56,6 +57,8 @@ def has(capability: str) -> bool:
         )
     if capability == "ipc":
         return hasattr(_socket, "AF_UNIX")
+    if capability == "draft":
+        return True  # (The draft socket types and their API are built in.)
     if capability == "curve":
         try:
             _sodium()

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import purezmq as zmq
+from purezmq.cli import draft
 from purezmq.cli.argtypes import non_negative_int, positive_int
 from purezmq.cli.common import (
     _CHUNK,
@@ -44,28 +45,34 @@ from purezmq.cli.common import (
     run_exec,
     timeout_ms,
 )
+from purezmq.cli.draft import DRAFT_TYPES
 
 # -- the socket subcommands ---------------------------------------------------------------------
 
-_SEND_ONLY = ("push", "pub")
-_RECV_ONLY = ("pull", "sub")
-_BIDIRECTIONAL = ("dealer", "router", "pair")
+_SEND_ONLY = ("push", "pub", "scatter", "radio")
+_RECV_ONLY = ("pull", "sub", "gather", "dish")
+_BIDIRECTIONAL = ("dealer", "router", "pair", "client", "server", "peer", "channel")
+#: The commands whose messages start with a peer's routing id.
+_ROUTED = ("router", "server", "peer")
 
 
 def run_socket(args: argparse.Namespace) -> int:
     kind = args.command
-    if kind == "router" and args.format in ("lines", "raw"):
+    if kind in _ROUTED and args.format in ("lines", "raw"):
         raise UsageError(
-            "a router needs --format multipart or json: each message it sends starts with the "
+            f"a {kind} needs --format multipart or json: each message it sends starts with the "
             "peer's routing id"
         )
-    codec = Codec(args.format, frames_as_list=(kind == "router"))
+    codec = Codec(args.format, frames_as_list=(kind in _ROUTED))
     ctx = zmq.Context()
     closing = False
     sigs = Signals()
     try:
-        sock_type = zmq.XPUB if kind == "pub" and args.wait_subscribers else SOCKET_TYPES[kind]
-        sock = ctx.socket(sock_type)
+        if kind in DRAFT_TYPES:
+            sock = draft.make_socket(ctx, kind, args)
+        else:
+            sock_type = zmq.XPUB if kind == "pub" and args.wait_subscribers else SOCKET_TYPES[kind]
+            sock = ctx.socket(sock_type)
         if args.hwm is not None:
             sock.setsockopt(zmq.SNDHWM, args.hwm)
             sock.setsockopt(zmq.RCVHWM, args.hwm)
@@ -77,8 +84,11 @@ def run_socket(args: argparse.Namespace) -> int:
         if kind == "sub":
             for topic in args.subscribe or [""]:
                 sock.setsockopt(zmq.SUBSCRIBE, topic.encode("utf-8", "surrogateescape"))
-        for endpoint in args.endpoints:
-            attach(sock, endpoint, args.bind)
+        if kind == "peer" and not args.bind:
+            draft.connect_peers(sock, args.endpoints)
+        else:
+            for endpoint in args.endpoints:
+                attach(sock, endpoint, args.bind)
 
         with sigs:
             _RUNNERS[kind](args, sock, codec, sigs)
@@ -287,6 +297,14 @@ _RUNNERS: dict[str, Callable[[argparse.Namespace, zmq.Socket, Codec, Signals], N
     "dealer": _run_bidirectional,
     "router": _run_bidirectional,
     "pair": _run_bidirectional,
+    "scatter": _run_send,
+    "radio": _run_send,
+    "gather": _run_recv,
+    "dish": _run_recv,
+    "client": _run_bidirectional,
+    "server": _run_bidirectional,
+    "peer": _run_bidirectional,
+    "channel": _run_bidirectional,
 }
 
 # -- parsers ------------------------------------------------------------------------------------
@@ -325,6 +343,7 @@ _DESCRIPTIONS = {
     "the routing id of its peer.",
     "pair": "Send stdin lines and print received messages, both at once, on a PAIR socket. "
     "Use it for a chat between two terminals.",
+    **draft.DESCRIPTIONS,
 }
 
 _EXAMPLES = {
@@ -356,6 +375,7 @@ _EXAMPLES = {
     "pair": """\
   purezmq pair --bind 'tcp://*:5555'           # terminal 1
   purezmq pair tcp://localhost:5555            # terminal 2""",
+    **draft.EXAMPLES,
 }
 
 
@@ -377,12 +397,14 @@ def _add_socket_command(subparsers: argparse._SubParsersAction, kind: str) -> No
     p.add_argument(
         "--format",
         choices=FORMATS,
-        default="multipart" if kind == "router" else "lines",
+        default="multipart" if kind in _ROUTED else "lines",
         help=_FORMAT_HELP,
     )
     counted = {
         "push": "sent",
         "pub": "sent",
+        "scatter": "sent",
+        "radio": "sent",
         "req": "replies received",
         "rep": "requests answered",
     }.get(kind, "received")
@@ -394,7 +416,7 @@ def _add_socket_command(subparsers: argparse._SubParsersAction, kind: str) -> No
         type=_seconds,
         metavar="SECONDS",
         help="fail (exit 1) when nothing is sent or received for SECONDS"
-        + ("; also bounds each --exec run" if kind in ("rep", "pull") else "")
+        + ("; also bounds each --exec run" if kind in ("rep", "pull", "gather") else "")
         + "; bounds the final delivery wait",
     )
     p.add_argument("--hwm", type=non_negative_int, metavar="N", help="SNDHWM and RCVHWM")
@@ -427,7 +449,16 @@ def _add_socket_command(subparsers: argparse._SubParsersAction, kind: str) -> No
             metavar="SECONDS",
             help="before publishing, wait up to SECONDS for a first subscriber (fail if none)",
         )
-    if kind in ("pull", "rep"):
+    if kind == "radio":
+        p.add_argument("--group", default="", help="the group messages go to (default: '')")
+    if kind == "dish":
+        p.add_argument(
+            "--join",
+            action="append",
+            metavar="GROUP",
+            help="receive the messages of GROUP (repeatable; default: the empty group)",
+        )
+    if kind in ("pull", "rep", "gather"):
         p.add_argument(
             "--exec",
             metavar="COMMAND",
@@ -453,4 +484,4 @@ def _adder(kind: str) -> Callable[[argparse._SubParsersAction], None]:
     return add
 
 
-COMMANDS = tuple(_adder(kind) for kind in SOCKET_TYPES)
+COMMANDS = tuple(_adder(kind) for kind in (*SOCKET_TYPES, *DRAFT_TYPES))

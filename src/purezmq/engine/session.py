@@ -17,6 +17,7 @@ from ..constants import Event
 from ..constants import SocketOption as Opt
 from ..protocol import (
     Connection,
+    GroupChange,
     HandshakeComplete,
     PeerError,
     PeerTtl,
@@ -26,6 +27,7 @@ from ..protocol import (
 from ..protocol.mechanisms import AuthRequest, HandshakeRefused
 from ..protocol.tls import TlsConnection
 from ..protocol.zws import ZwsConnection
+from ..routing.draft import Membership
 from ..routing.pipe import CONFLATES_IN, CONFLATES_OUT, ConflatePipe, Peer, Pipe, Queued
 from ..routing.sockets import HICCUP
 from ..transport.address import parse_endpoint, tcp_endpoint_text
@@ -38,7 +40,7 @@ from .wss import context_for
 
 log = logging.getLogger("purezmq")
 
-_PUBLISHERS = ("PUB", "XPUB")
+_PUBLISHERS = ("PUB", "XPUB", "RADIO")
 _SUBSCRIBERS = ("SUB", "XSUB")
 #: The types that take HELLO_MSG and HICCUP_MSG (draft options of libzmq 4.3.5).
 _HELLO_TYPES = ("ROUTER", "DEALER", "CLIENT", "SERVER", "PEER")
@@ -70,6 +72,8 @@ class StreamEngine:
         self.session = session
         self._counters = session.socket.counters
         self._subscriber = session.socket_type in _SUBSCRIBERS
+        #: A DISH sends nothing but its groups' JOIN and LEAVE commands.
+        self._dish = session.socket_type == "DISH"
         self._prepare = prepare
         self.connection = connection
         self.transport: Any = None
@@ -271,6 +275,8 @@ class StreamEngine:
                 inbound.append(event)
             elif isinstance(event, SubscriptionChange):
                 inbound.append([(b"\x01" if event.subscribe else b"\x00") + event.topic])
+            elif isinstance(event, GroupChange):
+                inbound.append(Membership(event.join, event.group))  # type: ignore[arg-type]
             elif isinstance(event, HandshakeComplete):
                 self._handshake_done(event)
             elif isinstance(event, PeerError):
@@ -420,6 +426,10 @@ class StreamEngine:
                         connection.send_subscription(message[0][1:], message[0][:1] == b"\x01")
                     else:
                         connection.send_message(message)
+            elif self._dish:
+                for change in messages:
+                    if type(change) is Membership:
+                        connection.send_group_change(change.group, change.join)
             else:
                 connection.send_messages(messages)
         except Exception as exc:

@@ -29,6 +29,7 @@ from .raw import RawSession, check_raw_transport
 from .runtime import Runtime
 from .session import Session
 from .signaler import Signaler
+from .udp import open_udp
 
 #: getsockopt options that the socket, not its options, knows.
 _SOCKET_STATE = frozenset({Opt.EVENTS, Opt.FD, Opt.LAST_ENDPOINT, Opt.TOPICS_COUNT, Opt.RCVMORE})
@@ -56,7 +57,7 @@ class SocketBase:
         self.options = Options.for_socket(int(self.socket_type), runtime.socket_defaults)
         self.routing: Routing = ROUTING_BY_TYPE[self.socket_type_name](self.options)
         self.mailbox: deque[tuple[str, Peer]] = deque()
-        self.signal = Signaler()
+        self.signal = self.signaler_class()
         self.closed = False
         # What send and receive look at first, in one attribute each: open, context alive,
         # and the socket type sends (receives). Cleared at close and at the context's term.
@@ -94,6 +95,7 @@ class SocketBase:
         if runtime.terminated:  # Terminated while this socket was being made.
             self.context_terminated()
 
+    signaler_class: type[Signaler] = Signaler
     listener_class: Any = Listener
     connecter_class: Any = Connecter
     #: Whether Context.term waits for this socket's sessions to flush (LINGER).
@@ -446,6 +448,9 @@ class SocketBase:
             self.runtime.inproc.bind(parsed.address, self)
             self.last_endpoint = endpoint.encode()
             return endpoint
+        if parsed.transport == "udp":
+            self._open_udp(endpoint, parsed.address, binding=True)
+            return endpoint
         sink = self.monitor_sink
         sock, actual, path = listening_socket(endpoint, parsed, self.options, sink)
         if sink is not None:
@@ -472,6 +477,9 @@ class SocketBase:
             self._remember(endpoint, link)
             self.process_mailbox()
             return
+        if parsed.transport == "udp":
+            self._open_udp(endpoint, parsed.address, binding=False)
+            return
         try:
             connecter = self.connecter_class(self, parsed)
         except BaseException:
@@ -484,6 +492,12 @@ class SocketBase:
         # libzmq attaches a connecter's pipe inside connect(): a SUB's subscriptions are queued
         # for the peer right away, not at the socket's next call.
         self.process_mailbox()
+
+    def _open_udp(self, endpoint: str, address: str, binding: bool) -> None:
+        handle = open_udp(self, endpoint, address, binding)
+        self._remember(endpoint, handle)
+        handle.start()
+        self.process_mailbox()  # (Attached at once, as a connecter's pipe.)
 
     def _take_connect_routing_id(self) -> bytes:
         """CONNECT_ROUTING_ID, which only the next connect takes: the routing id this socket

@@ -73,7 +73,7 @@ class _Socket(_original_Socket):
         copy: bool = True,
         track: bool = False,
         routing_id: int | None = None,
-        group: str | None = None,
+        group: str | bytes | None = None,
     ) -> MessageTracker | None:
         send = super().send
         return self._blocking(
@@ -90,7 +90,7 @@ class _Socket(_original_Socket):
         copy: bool = True,
         track: bool = False,
         routing_id: int | None = None,
-        group: str | None = None,
+        group: str | bytes | None = None,
     ) -> MessageTracker | None:
         if not isinstance(msg_parts, (list, tuple)):
             msg_parts = list(msg_parts)  # (An iterator is read once; attempts may repeat.)

@@ -3,6 +3,7 @@
 from .connection import (
     Connection,
     ConnectionEvent,
+    GroupChange,
     HandshakeComplete,
     PeerError,
     PeerTtl,
@@ -15,6 +16,7 @@ __all__ = [
     "Connection",
     "ConnectionEvent",
     "Greeting",
+    "GroupChange",
     "HandshakeComplete",
     "PeerError",
     "PeerTtl",

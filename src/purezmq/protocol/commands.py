@@ -1,4 +1,4 @@
-"""Command bodies: READY metadata, ERROR, PING/PONG, SUBSCRIBE/CANCEL."""
+"""Command bodies: READY metadata, ERROR, PING/PONG, SUBSCRIBE/CANCEL, JOIN/LEAVE."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ PING = b"PING"
 PONG = b"PONG"
 SUBSCRIBE = b"SUBSCRIBE"
 CANCEL = b"CANCEL"
+#: A DISH's group membership, as libzmq's RADIO reads it (the group follows the name, bare).
+JOIN = b"JOIN"
+LEAVE = b"LEAVE"
+#: The longest group name (ZMQ_GROUP_MAX_LENGTH of libzmq 4.3.3 and later).
+GROUP_MAX_LENGTH = 255
 
 _VALUE_SIZE = struct.Struct(">I")
 _NAME_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.+")

@@ -49,6 +49,15 @@ COMPATIBLE_PEERS: dict[str, frozenset[str]] = {
     "ROUTER": frozenset({"REQ", "DEALER", "ROUTER"}),
     "PUSH": frozenset({"PULL"}),
     "PULL": frozenset({"PUSH"}),
+    # The thread-safe draft types (RFCs 41, 48, 49, 51, 52).
+    "CLIENT": frozenset({"SERVER"}),
+    "SERVER": frozenset({"CLIENT"}),
+    "RADIO": frozenset({"DISH"}),
+    "DISH": frozenset({"RADIO"}),
+    "SCATTER": frozenset({"GATHER"}),
+    "GATHER": frozenset({"SCATTER"}),
+    "PEER": frozenset({"PEER"}),
+    "CHANNEL": frozenset({"CHANNEL"}),
 }
 
 
@@ -77,6 +86,15 @@ class SubscriptionChange:
 
 
 @dataclass(frozen=True)
+class GroupChange:
+    """A JOIN (``join`` true) or LEAVE command from a DISH: libzmq's way of telling a RADIO
+    which groups to send it."""
+
+    group: bytes
+    join: bool
+
+
+@dataclass(frozen=True)
 class PeerError:
     """The peer sent ERROR: it is closing the connection."""
 
@@ -99,7 +117,15 @@ class PeerTtl:
 #: What the peer's bytes come to: state changes, and messages (``frames.Received``: a message
 #: of one frame as its body, a longer one as the list of its bodies).
 ConnectionEvent = Union[  # noqa: UP007
-    HandshakeComplete, SubscriptionChange, PeerError, Pong, PeerTtl, AuthRequest, bytes, list
+    HandshakeComplete,
+    SubscriptionChange,
+    GroupChange,
+    PeerError,
+    Pong,
+    PeerTtl,
+    AuthRequest,
+    bytes,
+    list,
 ]
 MechanismFactory = Callable[[bool, dict[str, bytes]], Mechanism]
 
@@ -214,6 +240,10 @@ class Connection:
             self._send_command(cmd.SUBSCRIBE if subscribe else cmd.CANCEL, topic)
         else:
             self.send_message([(b"\x01" if subscribe else b"\x00") + topic])
+
+    def send_group_change(self, group: bytes, join: bool) -> None:
+        """A DISH's JOIN or LEAVE, as the command libzmq's RADIO reads."""
+        self._send_command(cmd.JOIN if join else cmd.LEAVE, group)
 
     #: The peer speaks ZMTP 2.0 (no commands: no PING, no ERROR).
     zmtp2 = False
@@ -554,6 +584,10 @@ class Connection:
             events.append(SubscriptionChange(data, True))
         elif name == cmd.CANCEL:
             events.append(SubscriptionChange(data, False))
+        elif name == cmd.JOIN or name == cmd.LEAVE:
+            if len(data) > cmd.GROUP_MAX_LENGTH:
+                raise ProtocolError(f"{name.decode()} of a group longer than 255 bytes")
+            events.append(GroupChange(data, name == cmd.JOIN))
         elif name == cmd.PING:
             if len(data) < 2:
                 raise ProtocolError("malformed PING")

@@ -12,9 +12,9 @@ import tempfile
 from dataclasses import dataclass
 
 from ..constants import Errno
-from ..error import ZMQError
+from ..error import ZMQError, strerror
 
-TRANSPORTS = ("tcp", "ipc", "inproc", "ws", "wss")
+TRANSPORTS = ("tcp", "ipc", "inproc", "ws", "wss", "udp")
 #: The transports that run over a tcp connection.
 OVER_TCP = ("tcp", "ws", "wss")
 IPC_PATH_MAX_LEN = 107
@@ -44,7 +44,7 @@ class Endpoint:
 
 def endpoint_error(code: int, endpoint: str, detail: str | None = None) -> ZMQError:
     """pyzmq's wording: the error text, then the address the user gave."""
-    text = detail if detail is not None else os.strerror(code)
+    text = detail if detail is not None else strerror(code)
     return ZMQError(code, f"{text} (addr={endpoint!r})")
 
 
