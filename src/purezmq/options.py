@@ -37,12 +37,12 @@ without them, which is how pyzmq's wheel is built:
 - HWM: gone since libzmq 3 (SNDHWM and RCVHWM replace it; Socket.hwm sets both, as pyzmq's);
 - BLOCKY: a context option (zmq_ctx_set), not a socket option.
 
-An option whose behaviour is not there yet is still taken, checked and read back: MULTICAST_*,
-RATE and RECOVERY_IVL as libzmq built without pgm takes them; NORM_* and WSS_*, which libzmq takes
-only when built with norm or wss, as the DRAFT options purezmq offers, though it has neither
-transport. The options that gather values (METADATA, TCP_ACCEPT_FILTER, IPC_FILTER_*) keep them
-in ``Options.metadata``, ``Options.tcp_accept_filters`` and ``Options.ipc_filters`` (the
-listeners' filters: transport/policy.py).
+RATE, RECOVERY_IVL, MULTICAST_HOPS, MULTICAST_LOOP and MULTICAST_MAXTPDU act on pgm, epgm and
+udp endpoints. An option whose behaviour is not there is still taken, checked and read back:
+NORM_*, which libzmq takes only when built with norm, as the DRAFT options purezmq offers,
+though it has no norm transport. The options that gather values (METADATA, TCP_ACCEPT_FILTER,
+IPC_FILTER_*) keep them in ``Options.metadata``, ``Options.tcp_accept_filters`` and
+``Options.ipc_filters`` (the listeners' filters: transport/policy.py).
 """
 
 from __future__ import annotations

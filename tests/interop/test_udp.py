@@ -14,10 +14,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
-import shutil
 import socket
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from typing import Any
@@ -29,6 +26,7 @@ import purezmq
 import purezmq.asyncio
 
 from . import _libzmq_ctypes as libzmq5
+from ._netns import run_in_namespace
 
 pytestmark = pytest.mark.timeout(60)
 TIMEOUT_MS = 5000
@@ -157,8 +155,6 @@ def test_a_libzmq_radio_reaches_a_purezmq_dish(ctx):
 
 MULTICAST_CHILD = textwrap.dedent(
     """
-    import sys
-    sys.path[:0] = [sys.argv[1], sys.argv[2]]
     import purezmq, zmq
     from interop import _libzmq_ctypes as libzmq5
     group = "udp://127.0.0.1;239.192.0.7:7711"
@@ -192,28 +188,5 @@ MULTICAST_CHILD = textwrap.dedent(
 )
 
 
-def in_namespace(code: str) -> subprocess.CompletedProcess[str]:
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        pytest.skip("multicast needs unshare(1) and ip(8) to make a network namespace")
-    setup = (
-        "ip link set lo up && ip link set lo multicast on && "
-        'ip route add 224.0.0.0/4 dev lo && exec "$0" "$@"'
-    )
-    command = ["unshare", "--net", "--", "sh", "-c", setup, sys.executable, "-c", code]
-    probe = subprocess.run(
-        ["unshare", "--net", "--", "true"], capture_output=True, text=True, timeout=20
-    )
-    if probe.returncode != 0:
-        pytest.skip(f"cannot make a network namespace here: {probe.stderr.strip()}")
-    return subprocess.run(
-        [*command, os.path.abspath(SRC), os.path.abspath(TESTS)],
-        capture_output=True,
-        text=True,
-        timeout=40,
-    )
-
-
 def test_multicast_in_a_namespace():
-    result = in_namespace(MULTICAST_CHILD)
-    assert result.returncode == 0, result.stderr
-    assert "multicast ok" in result.stdout
+    assert "multicast ok" in run_in_namespace(MULTICAST_CHILD)

@@ -25,6 +25,7 @@ from .direct import DirectReader
 from .iothread import LockedLoop
 from .metrics import Counters, socket_stats
 from .monitor import ALL_V1, ALL_V2, Monitor
+from .pgm import open_pgm
 from .raw import RawSession, check_raw_transport
 from .runtime import Runtime
 from .session import Session
@@ -448,8 +449,8 @@ class SocketBase:
             self.runtime.inproc.bind(parsed.address, self)
             self.last_endpoint = endpoint.encode()
             return endpoint
-        if parsed.transport == "udp":
-            self._open_udp(endpoint, parsed.address, binding=True)
+        if parsed.transport in addr.DATAGRAM:
+            self._open_datagram(endpoint, parsed, binding=True)
             return endpoint
         sink = self.monitor_sink
         sock, actual, path = listening_socket(endpoint, parsed, self.options, sink)
@@ -477,8 +478,8 @@ class SocketBase:
             self._remember(endpoint, link)
             self.process_mailbox()
             return
-        if parsed.transport == "udp":
-            self._open_udp(endpoint, parsed.address, binding=False)
+        if parsed.transport in addr.DATAGRAM:
+            self._open_datagram(endpoint, parsed, binding=False)
             return
         try:
             connecter = self.connecter_class(self, parsed)
@@ -493,8 +494,12 @@ class SocketBase:
         # for the peer right away, not at the socket's next call.
         self.process_mailbox()
 
-    def _open_udp(self, endpoint: str, address: str, binding: bool) -> None:
-        handle = open_udp(self, endpoint, address, binding)
+    def _open_datagram(self, endpoint: str, parsed: addr.Endpoint, binding: bool) -> None:
+        """udp, pgm, epgm: an endpoint that is its one peer, no connection to make."""
+        if parsed.transport == "udp":
+            handle: Any = open_udp(self, endpoint, parsed.address, binding)
+        else:  # (bind and connect are the same for pgm, as in libzmq.)
+            handle = open_pgm(self, endpoint, parsed.transport, parsed.address)
         self._remember(endpoint, handle)
         handle.start()
         self.process_mailbox()  # (Attached at once, as a connecter's pipe.)

@@ -23,7 +23,17 @@ from typing import Any, NamedTuple
 
 from ..error import ZMQError
 from .pipe import Message, Peer
-from .sockets import HICCUP, ROUTING_BY_TYPE, Dealer, Pair, Pull, Push, Routing, RoutingOptions
+from .sockets import (
+    HICCUP,
+    ROUTING_BY_TYPE,
+    TAKES_EVERYTHING,
+    Dealer,
+    Pair,
+    Pull,
+    Push,
+    Routing,
+    RoutingOptions,
+)
 from .strategies import FairQueue
 
 #: The longest group name (ZMQ_GROUP_MAX_LENGTH of libzmq 4.3.3 and later).
@@ -38,7 +48,7 @@ class Membership(NamedTuple):
 
 
 #: What udp:// peers of a RADIO are: they take every group (the DISH at the far end filters).
-EVERY_GROUP = "every group"
+EVERY_GROUP = TAKES_EVERYTHING
 
 
 def _single(message: Any) -> bytes | None:

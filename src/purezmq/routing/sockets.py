@@ -33,6 +33,10 @@ _NOTIFY_DISCONNECT = 2
 #: whatever it subscribed to before is gone, and it will subscribe again.
 HICCUP: Message = []
 
+#: A peer's ``state`` before it is attached when it stands for a multicast transport (pgm,
+#: epgm, udp): no subscriptions travel up it, it takes every message (the receivers filter).
+TAKES_EVERYTHING = "takes everything"
+
 
 class RoutingOptions:
     """The options routing reads; the socket keeps them current."""
@@ -546,6 +550,8 @@ class Pub(Routing):
 
     def attach(self, peer: Peer) -> None:
         self.peers.add(peer)
+        if peer.state == TAKES_EVERYTHING:
+            self.index.add(b"", peer)
         self.hiccup(peer)
         self.readable(peer)
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from ..constants import Errno
 from ..error import ZMQError, strerror
 
-TRANSPORTS = ("tcp", "ipc", "inproc", "ws", "wss", "udp")
+TRANSPORTS = ("tcp", "ipc", "inproc", "ws", "wss", "udp", "pgm", "epgm")
+#: The transports without connections: an endpoint is one peer (engine/udp.py, engine/pgm.py).
+DATAGRAM = ("udp", "pgm", "epgm")
 #: The transports that run over a tcp connection.
 OVER_TCP = ("tcp", "ws", "wss")
 IPC_PATH_MAX_LEN = 107

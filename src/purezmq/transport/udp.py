@@ -55,7 +55,7 @@ def parse(endpoint: str, address: str, binding: bool) -> UdpAddress:
     return UdpAddress(host, int(port_text), interface)
 
 
-def _interface_address(endpoint: str, interface: str) -> str:
+def interface_address(endpoint: str, interface: str) -> str:
     if not interface or interface == "*":
         return "0.0.0.0"
     try:
@@ -82,7 +82,7 @@ def _interface_address(endpoint: str, interface: str) -> str:
 
 
 @contextlib.contextmanager
-def _configuring(endpoint: str, sock: socket.socket) -> Iterator[socket.socket]:
+def configuring(endpoint: str, sock: socket.socket) -> Iterator[socket.socket]:
     """Close ``sock`` if configuring it fails; an OSError becomes the endpoint's ZMQError."""
     try:
         yield sock
@@ -97,12 +97,12 @@ def _configuring(endpoint: str, sock: socket.socket) -> Iterator[socket.socket]:
 
 def receiving_socket(endpoint: str, where: UdpAddress) -> socket.socket:
     """A DISH's socket: bound to the port, a member of the multicast group if it is one."""
-    with _configuring(endpoint, socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as sock:
+    with configuring(endpoint, socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if where.multicast:
             sock.bind(("", where.port))  # (The group's traffic, whatever the address.)
             membership = socket.inet_aton(where.host) + socket.inet_aton(
-                _interface_address(endpoint, where.interface)
+                interface_address(endpoint, where.interface)
             )
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
         else:
@@ -112,12 +112,12 @@ def receiving_socket(endpoint: str, where: UdpAddress) -> socket.socket:
 
 def sending_socket(endpoint: str, where: UdpAddress, hops: int, loop: bool) -> socket.socket:
     """A RADIO's socket (MULTICAST_HOPS and MULTICAST_LOOP apply to a multicast address)."""
-    with _configuring(endpoint, socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as sock:
+    with configuring(endpoint, socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as sock:
         if where.multicast:
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, max(hops, 1))
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, int(loop))
             if where.interface:
-                interface = _interface_address(endpoint, where.interface)
+                interface = interface_address(endpoint, where.interface)
                 sock.setsockopt(
                     socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(interface)
                 )
