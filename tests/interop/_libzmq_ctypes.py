@@ -73,6 +73,17 @@ def _load(path: str) -> Any:
     lib.zmq_msg_size.argtypes = [ctypes.c_void_p]
     for name in ("zmq_msg_init", "zmq_msg_close", "zmq_msg_more"):
         getattr(lib, name).argtypes = [ctypes.c_void_p]
+    lib.zmq_msg_init_size.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    if hasattr(lib, "zmq_join"):  # The draft API (not in Debian's build).
+        for name in ("zmq_join", "zmq_leave", "zmq_connect_peer"):
+            getattr(lib, name).argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        lib.zmq_connect_peer.restype = ctypes.c_uint32
+        lib.zmq_msg_set_group.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        lib.zmq_msg_group.argtypes = [ctypes.c_void_p]
+        lib.zmq_msg_group.restype = ctypes.c_char_p
+        lib.zmq_msg_set_routing_id.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+        lib.zmq_msg_routing_id.argtypes = [ctypes.c_void_p]
+        lib.zmq_msg_routing_id.restype = ctypes.c_uint32
     lib.zmq_strerror.restype = ctypes.c_char_p
     return lib
 
@@ -185,6 +196,47 @@ class Socket:
             data = ctypes.string_at(self.lib.zmq_msg_data(msg), self.lib.zmq_msg_size(msg))
             _check(self.lib.zmq_msg_send(msg, self.handle, 0))
             return data
+        finally:
+            self.lib.zmq_msg_close(msg)
+
+    # The draft API, where the library has it.
+
+    def join(self, group: bytes) -> None:
+        _check(self.lib.zmq_join(self.handle, group))
+
+    def leave(self, group: bytes) -> None:
+        _check(self.lib.zmq_leave(self.handle, group))
+
+    def connect_peer(self, endpoint: str) -> int:
+        routing_id = self.lib.zmq_connect_peer(self.handle, endpoint.encode())
+        if routing_id == 0:
+            _check(-1)
+        return int(routing_id)
+
+    def send_draft(self, data: bytes, group: bytes | None = None, routing_id: int = 0) -> None:
+        """A message with a group (RADIO) or a routing id (SERVER, PEER)."""
+        msg = _MSG_T()
+        _check(self.lib.zmq_msg_init_size(msg, len(data)))
+        try:
+            ctypes.memmove(self.lib.zmq_msg_data(msg), data, len(data))
+            if group is not None:
+                _check(self.lib.zmq_msg_set_group(msg, group))
+            if routing_id:
+                _check(self.lib.zmq_msg_set_routing_id(msg, routing_id))
+            _check(self.lib.zmq_msg_send(msg, self.handle, 0))
+        except BaseException:
+            self.lib.zmq_msg_close(msg)
+            raise
+
+    def recv_draft(self, flags: int = 0) -> tuple[bytes, bytes, int]:
+        """(body, group, routing id) of a received message."""
+        msg = _MSG_T()
+        self.lib.zmq_msg_init(msg)
+        try:
+            _check(self.lib.zmq_msg_recv(msg, self.handle, int(flags)))
+            data = ctypes.string_at(self.lib.zmq_msg_data(msg), self.lib.zmq_msg_size(msg))
+            group = self.lib.zmq_msg_group(msg) or b""
+            return data, group, int(self.lib.zmq_msg_routing_id(msg))
         finally:
             self.lib.zmq_msg_close(msg)
 

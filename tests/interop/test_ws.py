@@ -1,7 +1,7 @@
-"""ws:// (ZWS 2.0 over tcp) between purezmq sockets, on both engines and across them. No
-libzmq here has the ws transport (pyzmq's wheel and Debian's libzmq5 are built without it):
-the wire format is checked against the websockets library in tests/unit/test_zws.py, and a
-raw client here speaks it by hand."""
+"""ws:// (ZWS 2.0 over tcp) between purezmq sockets, on both engines and across them; a raw
+client here speaks it by hand, and tests/unit/test_zws.py checks the wire format against the
+websockets library. Against libzmq's ws transport (pyzmq's wheels and Debian's libzmq5 have
+none; a libzmq built with the draft API has): test_ws_libzmq.py."""
 
 from __future__ import annotations
 
