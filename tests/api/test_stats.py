@@ -46,9 +46,56 @@ def test_a_fresh_socket(ctx: purezmq.Context) -> None:
         "bytes_out": 0,
         "connections": 0,
         "disconnections": 0,
+        "reconnects": 0,
         "handshake_failures": 0,
+        "dropped": 0,
         "peers": [],
     }
+
+
+def test_messages_dropped_by_design_are_counted(ctx: purezmq.Context) -> None:
+    """A ROUTER's message to nobody, a PUB's to a subscriber at its high-water mark."""
+    router = _sock(ctx, purezmq.ROUTER)
+    router.send_multipart([b"nobody", b"lost"])
+    assert router.stats()["dropped"] == 1
+    pub = _sock(ctx, purezmq.PUB)
+    pub.sndhwm = 2
+    pub.bind("inproc://dropping")
+    sub = _sock(ctx, purezmq.SUB)
+    sub.rcvhwm = 2
+    sub.subscribe(b"")
+    sub.connect("inproc://dropping")
+    for n in range(10):
+        pub.send(b"%d" % n)
+    received = 0
+    while sub.poll(100):
+        sub.recv()
+        received += 1
+    assert received < 10
+    assert pub.stats()["dropped"] == 10 - received
+
+
+def test_reconnections_are_counted(ctx: purezmq.Context) -> None:
+    pull = _sock(ctx, purezmq.PULL)
+    port = pull.bind_to_random_port("tcp://127.0.0.1")
+    push = _sock(ctx, purezmq.PUSH)
+    push.reconnect_ivl = 20
+    push.connect(f"tcp://127.0.0.1:{port}")
+    push.send(b"first")
+    assert pull.recv() == b"first"
+    pull.close()
+    pull = _sock(ctx, purezmq.PULL)
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:  # (The old listener closes in the I/O thread, soon after close().)
+        try:
+            pull.bind(f"tcp://127.0.0.1:{port}")
+            break
+        except purezmq.ZMQError:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    push.send(b"second")
+    assert pull.recv() == b"second"
+    assert push.stats()["reconnects"] == 1
 
 
 def test_sending_and_receiving_with_pyzmq(ctx: purezmq.Context, pyctx: Any) -> None:

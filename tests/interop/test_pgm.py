@@ -202,6 +202,8 @@ async def main():
     sub.subscribe(b"")
     sub.connect("epgm://10.9.0.2;239.192.7.3:7703")
     pub = actx.socket(purezmq.XPUB)
+    pub.multicast_maxtpdu = 300  # (Small packets: the 4000-byte message crosses many.)
+    pub.rate = 10000
     pub.connect("epgm://10.9.0.1;239.192.7.3:7703")
     await asyncio.sleep(0.2)
     for message in MESSAGES:

@@ -35,6 +35,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "purezmq.context",
             "purezmq.socket",
             "purezmq.asyncio",
+            "purezmq.anyio",
+            "purezmq.otel",
             "purezmq.poll",
             "purezmq.frame",
             "purezmq._single_part",

@@ -38,6 +38,8 @@ class Test:
     higher_is_better: bool
     description: str
     aio: bool = False
+    #: purezmq's side under trio (purezmq.anyio); the others, which have no trio API, on asyncio.
+    trio: bool = False
     subscribers: int = 0
     curve: bool = False
     #: JSON documents, which purezmq compresses between its own peers (Socket.set_compression).
@@ -103,6 +105,17 @@ TESTS: dict[str, Test] = {
             "asyncio_lat", "lat", "tcp", 20_000, 16, "µs", False,
             "as lat, with the asyncio API; each side its own process and event loop",
             aio=True,
+        ),
+        Test(
+            "trio_thr", "thr", "tcp", 300_000, 16, "msg/s", True,
+            "as thr, purezmq.anyio under trio; pyzmq and pyomq, which have no trio API, with "
+            "their asyncio one (what a trio user gives up or gains)",
+            trio=True,
+        ),
+        Test(
+            "trio_lat", "lat", "tcp", 20_000, 16, "µs", False,
+            "as lat, purezmq.anyio under trio; the others with their asyncio API",
+            trio=True,
         ),
     )
 }  # fmt: skip

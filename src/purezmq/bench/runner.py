@@ -172,6 +172,8 @@ def run_once(
     common = ["--lib", lib, "--count", str(count), "--size", str(size)]
     if test.aio:
         common.append("--aio")
+    if test.trio:
+        common.append("--trio")
     group = _Group(timeout)
     started = time.monotonic()
     try:
@@ -358,7 +360,11 @@ def run_test(test: Test, plan: Plan) -> dict[str, Any]:
         "test": test.name,
         "description": test.description,
         "transport": test.transport,
-        "api": "asyncio" if test.aio else ("threads" if test.transport == "inproc" else "blocking"),
+        "api": "trio"
+        if test.trio
+        else "asyncio"
+        if test.aio
+        else ("threads" if test.transport == "inproc" else "blocking"),
         "count": count,
         "size": test.size,
         "unit": test.unit,

@@ -210,12 +210,14 @@ def _run_paired(role: _Paired, zmq: Any, a: argparse.Namespace) -> None:
     ctx.destroy(linger=0)
 
 
-async def _arun_paired(role: _Paired, zmq: Any, azmq: Any, a: argparse.Namespace) -> None:
+async def _arun_paired(
+    role: _Paired, zmq: Any, azmq: Any, a: argparse.Namespace, hold: Any = None
+) -> None:
     # Socket types and constants come from the blocking module; the context from the asyncio one.
     ctx = azmq.Context()
     figures = await role.arun(_open(zmq, ctx, role.kind, a), a)
     if figures is None:
-        await _ahold()
+        await (hold or _ahold)()
     else:
         _emit("RESULT", figures)
     ctx.destroy(linger=0)
@@ -371,6 +373,7 @@ def worker_main(argv: Sequence[str]) -> int:
     p.add_argument("role", choices=sorted({*_PAIRED, *_SYNC_ONLY}))
     p.add_argument("--lib", required=True, choices=sorted(LIBS))
     p.add_argument("--aio", action="store_true")
+    p.add_argument("--trio", action="store_true")
     p.add_argument("--bind", default="")
     p.add_argument("--bind2", default="")
     p.add_argument("--connect", nargs="*", default=[])
@@ -381,11 +384,22 @@ def worker_main(argv: Sequence[str]) -> int:
     p.add_argument("--serverkey", default="")
     p.add_argument("--compress", action="store_true")
     a = p.parse_args(argv)
-    if a.aio and a.role not in _PAIRED:
+    if a.trio and a.lib != "purezmq":
+        a.aio = True  # (No trio API: the library's asyncio one, as the catalog says.)
+    if (a.aio or a.trio) and a.role not in _PAIRED:
         p.error(f"--aio: {a.role} has no asyncio form (only {', '.join(sorted(_PAIRED))})")
     lib = LIBS[a.lib]
     zmq = importlib.import_module(lib.module)
-    if a.aio:
+    if a.trio and not a.aio:
+        import anyio
+
+        import purezmq.anyio
+
+        async def hold() -> None:
+            await anyio.to_thread.run_sync(sys.stdin.read)
+
+        anyio.run(_arun_paired, _PAIRED[a.role], zmq, purezmq.anyio, a, hold, backend="trio")
+    elif a.aio:
         azmq = importlib.import_module(lib.asyncio_module)
         asyncio.run(_arun_paired(_PAIRED[a.role], zmq, azmq, a))
     elif a.role in _PAIRED:

@@ -21,6 +21,7 @@ class Counters:
         "bytes_out",
         "connections",
         "disconnections",
+        "reconnects",
         "handshake_failures",
     )
 
@@ -31,6 +32,7 @@ class Counters:
         self.bytes_out = 0
         self.connections = 0
         self.disconnections = 0
+        self.reconnects = 0
         self.handshake_failures = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -57,9 +59,12 @@ def _peer_of(session: Any) -> dict[str, Any]:
     }
 
 
-def socket_stats(counters: Counters, sessions: Any, socket_type: str) -> dict[str, Any]:
-    """The totals, and one entry per current tcp/ipc/ws peer."""
-    stats: dict[str, Any] = {"type": socket_type, **counters.as_dict()}
+def socket_stats(
+    counters: Counters, sessions: Any, socket_type: str, dropped: int = 0
+) -> dict[str, Any]:
+    """The totals (with the messages its routing dropped), and one entry per current
+    tcp/ipc/ws peer."""
+    stats: dict[str, Any] = {"type": socket_type, **counters.as_dict(), "dropped": dropped}
     stats["peers"] = [_peer_of(session) for session in list(sessions)]
     return stats
 
@@ -71,7 +76,9 @@ _TOTALS = (
     ("bytes_out", "counter", "Bytes sent on the wire"),
     ("connections", "counter", "Connections made or accepted"),
     ("disconnections", "counter", "Connections ended"),
+    ("reconnects", "counter", "Connections made again after one ended"),
     ("handshake_failures", "counter", "Handshakes that failed"),
+    ("dropped", "counter", "Messages dropped (a full peer at its high-water mark, no route)"),
 )
 
 

@@ -711,6 +711,8 @@ class Session:
         if self.socket_type in _HELLO_TYPES and options.bytes(Opt.HELLO_MSG):
             # HELLO_MSG: the first message on every new connection, ahead of what is queued.
             engine.send([options.bytes(Opt.HELLO_MSG)])
+        if self.connected_before:
+            self.socket.counters.reconnects += 1
         if self.connected_before and peer.attached_requested:
             if self.socket_type in _PUBLISHERS:
                 peer.inbound.write(HICCUP)

@@ -119,6 +119,13 @@ class Signaler:
             self._gate.acquire()  # (A setter took our token and opens the gate: close it.)
         raise ThreadMisuseError()
 
+    def readable_end(self) -> socket.socket:
+        """The socket whose readability is the flag (made on demand): what an event loop that
+        waits on socket objects (anyio, trio) waits on."""
+        self.fileno()
+        assert self._pair is not None
+        return self._pair[0]
+
     def fileno(self) -> int:
         with self._mutex:
             if self._pair is None:

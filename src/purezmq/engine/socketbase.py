@@ -600,7 +600,9 @@ class SocketBase:
     def stats(self) -> dict[str, Any]:
         """Totals since the socket was made, and its current peers (engine/metrics.py)."""
         self.check_open()
-        return socket_stats(self.counters, self.sessions, self.socket_type_name)
+        return socket_stats(
+            self.counters, self.sessions, self.socket_type_name, self.routing.dropped
+        )
 
     def fileno(self) -> int:
         self.direct_reader.release()

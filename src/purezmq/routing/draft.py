@@ -231,8 +231,10 @@ class Radio(Routing):
         if self.options.xpub_nodrop and not all([peer.outbound.writable() for peer in peers]):
             return False  # XPUB_NODROP: the sender waits (EAGAIN) rather than drop.
         for peer in peers:
-            if not peer.outbound.write(frames) and peer.make_room():
-                peer.outbound.write(frames)  # Dropped if still full, as libzmq.
+            if not peer.outbound.write(frames) and not (
+                peer.make_room() and peer.outbound.write(frames)
+            ):
+                self.dropped += 1  # Still full: dropped, as libzmq.
         return True
 
     def has_out(self) -> bool:

@@ -75,6 +75,9 @@ class Routing:
     sends_bodies: ClassVar[bool] = False
     #: Whether connect-side pipes join the socket at connect time (libzmq without IMMEDIATE).
     attach_before_handshake: ClassVar[bool] = True
+    #: Messages dropped by design (a full subscriber, an unroutable ROUTER message...): what
+    #: Socket.stats() reports. Counted on the dropping path only.
+    dropped = 0
 
     def __init__(self, options: RoutingOptions) -> None:
         self.options = options
@@ -401,8 +404,8 @@ class Rep(_FairQueued):
     def send(self, message: Message) -> bool:
         self.check_send_state()
         peer = self._reply_peer
-        if peer is not None and not peer.detached:
-            peer.outbound.write(self._envelope + message)  # Dropped when full, as libzmq.
+        if peer is None or peer.detached or not peer.outbound.write(self._envelope + message):
+            self.dropped += 1  # (Its requester went away, or is full: dropped, as libzmq.)
         self.sending_reply = False
         self._reply_peer = None
         self._envelope = []
@@ -501,10 +504,14 @@ class Router(_FairQueued):
         if peer is None or len(message) < 2:
             if self.options.router_mandatory and peer is None:
                 raise ZMQError(errno.EHOSTUNREACH)
+            self.dropped += 1
             return True
         if peer.outbound.write(message[1:]):
             return True
-        return not self.options.router_mandatory
+        if self.options.router_mandatory:
+            return False
+        self.dropped += 1
+        return True
 
     def has_out(self) -> bool:
         return True
@@ -647,8 +654,10 @@ class Pub(Routing):
 
     def send(self, message: Queued) -> bool:
         for peer in self.index.match(message if isinstance(message, bytes) else message[0]):
-            if not peer.outbound.write(message) and peer.make_room():
-                peer.outbound.write(message)  # Dropped if still full, as libzmq.
+            if not peer.outbound.write(message) and not (
+                peer.make_room() and peer.outbound.write(message)
+            ):
+                self.dropped += 1  # Still full: dropped, as libzmq.
         return True
 
     def _send_chosen(self, message: Queued) -> bool:
@@ -664,8 +673,10 @@ class Pub(Routing):
         if self._nodrop and not all([peer.outbound.writable() for peer in peers]):
             return False  # Mute: the sender waits (EAGAIN), the socket's thread makes room.
         for peer in peers:
-            if not peer.outbound.write(message) and peer.make_room():
-                peer.outbound.write(message)
+            if not peer.outbound.write(message) and not (
+                peer.make_room() and peer.outbound.write(message)
+            ):
+                self.dropped += 1
         if last is not None:
             self.manual_peer = None
         return True

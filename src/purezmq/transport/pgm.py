@@ -76,9 +76,11 @@ def receiving_socket(endpoint: str, address: PgmAddress) -> socket.socket:
     with configuring(endpoint, sock):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if not raw:
-            # (OpenPGM's sockets on the same port, in the same host, share it this way.)
+            # (OpenPGM's sockets on the same port, in the same host, share it this way.) Bound
+            # to the group's address, it takes the group's datagrams only: a NAK sent to a
+            # sender on this host, to the same port, is not taken from that sender.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sock.bind(("", address.where.port))
+            sock.bind((address.where.host, address.where.port))
         membership = socket.inet_aton(address.where.host) + socket.inet_aton(address.interface_ip)
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
     return sock

@@ -100,7 +100,7 @@ def receiving_socket(endpoint: str, where: UdpAddress) -> socket.socket:
     with configuring(endpoint, socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if where.multicast:
-            sock.bind(("", where.port))  # (The group's traffic, whatever the address.)
+            sock.bind((where.host, where.port))  # (The group's datagrams only.)
             membership = socket.inet_aton(where.host) + socket.inet_aton(
                 interface_address(endpoint, where.interface)
             )
