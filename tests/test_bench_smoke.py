@@ -55,6 +55,22 @@ def test_smoke_run_has_both_libraries_and_a_ratio(tmp_path: Path) -> None:
     assert elapsed < 30, f"the smoke run took {elapsed:.1f} s"
 
 
+def test_the_bare_socket_floor_and_the_trio_line() -> None:
+    """The "bare" column runs the tcp tests with bare socket calls, n/a for the others; trio_lat
+    runs purezmq.anyio under trio."""
+    pytest.importorskip("trio")
+    argv = [sys.executable, "-m", "purezmq.bench", "--scale", "0.001", "--repeat", "1"]
+    argv += ["--tests", "lat,big,inproc_thr,trio_lat", "--libs", "purezmq,bare", "--quiet"]
+    proc = subprocess.run([*argv, "--timeout", "20"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    header, rows = _table_rows(proc.stdout)
+    assert header[:4] == ["test", "unit", "purezmq", "bare"]
+    for name in ("lat", "big"):
+        assert float(rows[name][3].replace(",", "")) > 0, rows[name]
+    assert rows["inproc_thr"][3] == "n/a"
+    assert rows["trio_lat"][3] == "n/a" and float(rows["trio_lat"][2]) > 0
+
+
 def test_help_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert bench.main(["--help"]) == 0
     out = capsys.readouterr().out

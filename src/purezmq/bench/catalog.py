@@ -23,6 +23,8 @@ LIBS: dict[str, Lib] = {
     "purezmq": Lib("purezmq", "purezmq", "purezmq.asyncio", "purezmq"),
     "pyzmq": Lib("pyzmq", "zmq", "zmq.asyncio", "pyzmq"),
     "pyomq": Lib("pyomq", "pyomq", "pyomq.asyncio", "pyomq"),
+    # The floor: the tcp tests with bare socket calls (bench/bare.py), no library at all.
+    "bare": Lib("bare", "socket", "", ""),
 }
 BASELINE = "pyzmq"  # the ratio column is purezmq / BASELINE
 

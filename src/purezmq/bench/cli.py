@@ -136,7 +136,7 @@ def _select_tests(text: str) -> list[Test]:
 
 def _select_libs(text: str | None) -> list[str]:
     if text is None:
-        return ["purezmq", "pyzmq", "pyomq"]
+        return ["purezmq", "pyzmq", "pyomq", "bare"]
     names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
     unknown = [n for n in names if n not in LIBS]
     if unknown or not names:

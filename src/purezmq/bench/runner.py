@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from purezmq.bench import bare
 from purezmq.bench.catalog import BASELINE, LIBS, TESTS, Test, scaled, sweep_count
 from purezmq.bench.report import fmt_value, human_size
 
@@ -167,6 +168,10 @@ def run_once(
 ) -> dict[str, Any]:
     """One run of ``test`` on ``lib``: the worker's raw figures, or ``{"error": ...}``."""
     global _run_serial
+    if lib == "bare" and not bare.runs(
+        test.kind, test.transport, not (test.aio or test.trio or test.curve or test.compress)
+    ):
+        return {"error": "n/a", "wall": 0.0}
     _run_serial += 1
     name = f"{test.name}-{lib}-{_run_serial}"
     common = ["--lib", lib, "--count", str(count), "--size", str(size)]
@@ -285,6 +290,8 @@ def machine_info() -> dict[str, Any]:
 
 def library_info(lib: str, timeout: float) -> dict[str, Any] | None:
     """Version facts from a worker that imports ``lib``; None if it cannot be imported."""
+    if lib == "bare":
+        return {"version": f"Python {sys.version.split()[0]}", "module": "socket"}
     if importlib.util.find_spec(LIBS[lib].module) is None:
         return None
     group = _Group(timeout)

@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from purezmq.bench import bare
 from purezmq.bench.catalog import LIBS
 
 #: What a role's body returns: the raw figures to report, or None for a side that only feeds its
@@ -202,7 +203,10 @@ _PAIRED: dict[str, _Paired] = {
 
 def _run_paired(role: _Paired, zmq: Any, a: argparse.Namespace) -> None:
     ctx = zmq.Context()
-    figures = role.run(_open(zmq, ctx, role.kind, a), a)
+    # (Referenced until the end: a socket collected after its last send may drop what it still
+    # queues, as pyomq's does, and the receiver would wait for ever.)
+    sock = _open(zmq, ctx, role.kind, a)
+    figures = role.run(sock, a)
     if figures is None:
         _hold()
     else:
@@ -215,7 +219,8 @@ async def _arun_paired(
 ) -> None:
     # Socket types and constants come from the blocking module; the context from the asyncio one.
     ctx = azmq.Context()
-    figures = await role.arun(_open(zmq, ctx, role.kind, a), a)
+    sock = _open(zmq, ctx, role.kind, a)  # (Referenced until the end, as in _run_paired.)
+    figures = await role.arun(sock, a)
     if figures is None:
         await (hold or _ahold)()
     else:
@@ -389,6 +394,9 @@ def worker_main(argv: Sequence[str]) -> int:
     if (a.aio or a.trio) and a.role not in _PAIRED:
         p.error(f"--aio: {a.role} has no asyncio form (only {', '.join(sorted(_PAIRED))})")
     lib = LIBS[a.lib]
+    if a.lib == "bare":
+        bare.ROLES[a.role](a, _emit)
+        return 0
     zmq = importlib.import_module(lib.module)
     if a.trio and not a.aio:
         import anyio
