@@ -353,6 +353,8 @@ CONSTANTS = _module_level_names()
 globals().update(CONSTANTS)
 
 IPC_PATH_MAX_LEN = 107
+#: The longest RADIO/DISH group name (ZMQ_GROUP_MAX_LENGTH of libzmq 4.3.3 and later).
+GROUP_MAX_LENGTH = 255
 COPY_THRESHOLD = 65536
 #: purezmq has the draft socket types and their API (join, leave, routing_id, group) built in.
 DRAFT_API = True

@@ -284,6 +284,10 @@ class AsyncSocketCore(SocketBase, _Parking):
         # that land here never wait, they raise Again and are parked).
         self._wait(deadline)
 
+    def io_inline(self) -> bool:
+        loop = self._loop
+        return loop is not None and threading.get_ident() == self._loop_thread and loop.is_running()
+
     def schedule_io(self, callback: Any) -> None:
         loop = self._loop
         if loop is None:

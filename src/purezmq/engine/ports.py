@@ -48,4 +48,9 @@ class SocketPort(PipeListener, Protocol):
 
     def schedule_io(self, callback: Any) -> None: ...
 
+    def io_inline(self) -> bool:
+        """Whether the calling thread is the one the sessions run in (asyncio: the loop's), so
+        that I/O work may be done at once, with no hand-off."""
+        ...
+
     def post(self, command: str, peer: Peer) -> None: ...

@@ -587,9 +587,22 @@ class Session:
 
     def on_readable(self, pipe: Pipe) -> None:
         socket = self.socket
-        if socket.direct_send and self._run_here(self.pump_out):
-            return
+        if socket.direct_send:
+            # A reply, or the next request: written at once, since someone is waiting for it.
+            if self._run_here(self.pump_out):
+                return
+            if socket.io_inline():  # (asyncio: this is the loop that runs the session.)
+                self._pump_inline()
+                return
         socket.schedule_io(self.pump_out)
+
+    def _pump_inline(self) -> None:
+        try:
+            self.pump_out()
+        except Exception as exc:  # Never into the application's send: the connection drops.
+            engine = self.engine
+            if engine is not None:
+                self._work_failed(engine, exc)
 
     def on_writable(self, pipe: Pipe) -> None:
         if not self._run_here(self._unstall):

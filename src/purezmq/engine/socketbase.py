@@ -121,6 +121,9 @@ class SocketBase:
         """Start a listener or connecter (the asyncio core may wait for its loop first)."""
         handle.start()
 
+    def io_inline(self) -> bool:
+        return False  # (The I/O thread runs the sessions; the fast paths take its lock.)
+
     def schedule_io(self, callback: Any) -> None:
         """Run ``callback`` soon on the I/O loop, from any thread."""
         self.io_loop.call_soon_threadsafe(callback)

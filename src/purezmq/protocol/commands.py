@@ -15,8 +15,6 @@ CANCEL = b"CANCEL"
 #: A DISH's group membership, as libzmq's RADIO reads it (the group follows the name, bare).
 JOIN = b"JOIN"
 LEAVE = b"LEAVE"
-#: The longest group name (ZMQ_GROUP_MAX_LENGTH of libzmq 4.3.3 and later).
-GROUP_MAX_LENGTH = 255
 
 _VALUE_SIZE = struct.Struct(">I")
 _NAME_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.+")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Union
 
+from ..constants import GROUP_MAX_LENGTH
 from . import commands as cmd
 from . import compression as compressing
 from . import zmtp2
@@ -585,7 +586,7 @@ class Connection:
         elif name == cmd.CANCEL:
             events.append(SubscriptionChange(data, False))
         elif name == cmd.JOIN or name == cmd.LEAVE:
-            if len(data) > cmd.GROUP_MAX_LENGTH:
+            if len(data) > GROUP_MAX_LENGTH:
                 raise ProtocolError(f"{name.decode()} of a group longer than 255 bytes")
             events.append(GroupChange(data, name == cmd.JOIN))
         elif name == cmd.PING:

@@ -21,6 +21,7 @@ import os
 import struct
 from typing import Any, NamedTuple
 
+from ..constants import GROUP_MAX_LENGTH
 from ..error import ZMQError
 from .pipe import Message, Peer
 from .sockets import (
@@ -35,9 +36,6 @@ from .sockets import (
     RoutingOptions,
 )
 from .strategies import FairQueue
-
-#: The longest group name (ZMQ_GROUP_MAX_LENGTH of libzmq 4.3.3 and later).
-GROUP_MAX_LENGTH = 255
 
 
 class Membership(NamedTuple):
