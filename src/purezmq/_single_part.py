@@ -6,10 +6,9 @@ from __future__ import annotations
 import errno
 from typing import Any
 
-from .constants import Flag
+from .constants import GROUP_MAX_LENGTH, Flag
 from .error import ZMQError
 from .frame import Frame
-from .routing.draft import GROUP_MAX_LENGTH
 
 _SNDMORE = int(Flag.SNDMORE)
 
@@ -60,6 +59,18 @@ def outgoing(tag: str, body: bytes, flags: int, routing_id: Any, group: Any) -> 
     if tag == "group":
         return (b"" if group is None else group_bytes(group), body)
     return body
+
+
+def outgoing_parts(
+    tag: str, parts: Any, frames: list[bytes], flags: int, routing_id: Any, group: Any
+) -> Any:
+    """send_multipart's message on a single-part socket: EINVAL for more than one part; the
+    part, when a Frame, may carry the routing id or group."""
+    if len(frames) > 1:
+        raise ZMQError(errno.EINVAL, "this socket type sends messages of one part only")
+    if tag and isinstance(parts[0], Frame):
+        routing_id, group = addressed(parts[0], routing_id, group)
+    return outgoing(tag, frames[0], flags, routing_id, group)
 
 
 def incoming(tag: str, message: Any, copy: bool, metadata: Any) -> Any:

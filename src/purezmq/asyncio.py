@@ -272,12 +272,9 @@ class Socket(_socket.Socket):
                 object.__setattr__(self, "_send_frames", [])
             message: Any = frames
             if self._tag is not None:
-                if len(frames) > 1:
-                    raise ZMQError(errno.EINVAL, "this socket type sends messages of one part only")
-                routing_id, group = kwargs.get("routing_id"), kwargs.get("group")
-                if self._tag and isinstance(msg_parts[0], Frame):
-                    routing_id, group = _single_part.addressed(msg_parts[0], routing_id, group)
-                message = _single_part.outgoing(self._tag, frames[0], 0, routing_id, group)
+                message = _single_part.outgoing_parts(
+                    self._tag, msg_parts, frames, 0, kwargs.get("routing_id"), kwargs.get("group")
+                )
         except Exception as exc:  # noqa: BLE001 - delivered through the future, as in pyzmq
             future.set_exception(exc)
             return future

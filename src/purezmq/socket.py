@@ -508,9 +508,11 @@ class Socket:
             object.__setattr__(self, "_send_frames", [])
         flags = flags if type(flags) is int else _as_flags(flags)
         if self._tag is not None:
-            if len(frames) > 1:
-                raise ZMQError(errno.EINVAL, "this socket type sends messages of one part only")
-            self.send(msg_parts[0], flags & ~_SNDMORE, routing_id=routing_id, group=group)
+            flags &= ~_SNDMORE
+            message = _single_part.outgoing_parts(
+                self._tag, msg_parts, frames, flags, routing_id, group
+            )
+            self._send_message(message, flags)
             return result
         self._send_message(frames, flags & ~_SNDMORE)
         return result

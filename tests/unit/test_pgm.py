@@ -119,7 +119,7 @@ def test_a_gap_is_naked_then_repaired_by_rdata():
     assert decoder.naks_due(now=0.0) == ([], [])  # (The back-off first.)
     naks, _ = decoder.naks_due(now=pgm.NAK_BACKOFF)
     assert [nak.nla for nak in naks] == [SENDER_NLA]
-    nak = naks[0].packet
+    nak = naks[0]
     assert (nak.kind, nak.sequence, nak.nla, nak.group) == (pgm.NAK, 1, SENDER_NLA, GROUP)
     assert (nak.source_port, nak.dest_port, nak.gsi) == (7500, 1000, b"sender")
     assert pgm.decode(pgm.encode(nak)) == nak

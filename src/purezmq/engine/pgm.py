@@ -51,6 +51,9 @@ class PgmEndpoint(DatagramEndpoint):
         self.address = parse_pgm(endpoint, transport, address)
         self.sending = core.socket_type_name in _SENDERS
         self.raw = not self.address.encapsulated
+        #: The addresses packets name (an SPM's and an NCF's sender, a NAK's and NCF's group).
+        self._nla = socket.inet_aton(self.address.interface_ip)
+        self._group_nla = socket.inet_aton(self.address.where.host)
         if self.sending:
             self.sock = sending_socket(
                 endpoint,
@@ -73,7 +76,7 @@ class PgmEndpoint(DatagramEndpoint):
             self.decoder = pgm.StreamDecoder(
                 self.address.where.port,
                 options.int(Opt.MAXMSGSIZE),
-                socket.inet_aton(self.address.where.host),
+                self._group_nla,
             )
         self._make_peer()
         self._sequence = 0
@@ -126,8 +129,8 @@ class PgmEndpoint(DatagramEndpoint):
         naks, released = self.decoder.naks_due(self.loop.time())
         for message in released:
             self.peer.inbound.write(message)
-        for request in naks:
-            self._transmit(pgm.encode(request.packet), socket.inet_ntoa(request.nla))
+        for nak in naks:
+            self._transmit(pgm.encode(nak), socket.inet_ntoa(nak.nla))
         self._watch_gaps()
 
     def _read_naks(self) -> None:
@@ -148,15 +151,7 @@ class PgmEndpoint(DatagramEndpoint):
             tsdu = self.window.repair(packet.sequence)
             if tsdu is None:
                 continue  # Gone past RECOVERY_IVL: the receiver will give it up.
-            ncf = pgm.Packet(
-                self.source_port,
-                self.address.where.port,
-                pgm.NCF,
-                self.gsi,
-                packet.sequence,
-                nla=socket.inet_aton(self.address.interface_ip),
-                group=socket.inet_aton(self.address.where.host),
-            )
+            ncf = self._packet(pgm.NCF, packet.sequence, nla=self._nla, group=self._group_nla)
             self._transmit(pgm.encode(ncf))
             self._send_data(tsdu, packet.sequence)
 
@@ -216,29 +211,14 @@ class PgmEndpoint(DatagramEndpoint):
             self.window.keep(sequence, tsdu, self.loop.time())
         else:
             sequence = repairing
-        packet = pgm.Packet(
-            self.source_port,
-            self.address.where.port,
-            pgm.ODATA if repairing is None else pgm.RDATA,
-            self.gsi,
-            sequence,
-            self.window.trail,
-            tsdu,
-        )
-        self._transmit(pgm.encode(packet))
+        kind = pgm.ODATA if repairing is None else pgm.RDATA
+        self._transmit(pgm.encode(self._packet(kind, sequence, self.window.trail, tsdu)))
 
     def _send_spm(self) -> None:
         lead = (self._sequence - 1) & 0xFFFFFFFF
-        packet = pgm.Packet(
-            self.source_port,
-            self.address.where.port,
-            pgm.SPM,
-            self.gsi,
-            self._spm_sequence,
-            self.window.trail,
-        )
+        packet = self._packet(pgm.SPM, self._spm_sequence, self.window.trail)
         self._spm_sequence = (self._spm_sequence + 1) & 0xFFFFFFFF
-        self._transmit(pgm.encode(packet, lead, socket.inet_aton(self.address.interface_ip)))
+        self._transmit(pgm.encode(packet, lead, self._nla))
         if self._ambient_timer is not None:
             self._ambient_timer.cancel()
         self._ambient_timer = self.loop.call_later(_AMBIENT_SPM, self._send_spm)
@@ -247,6 +227,14 @@ class PgmEndpoint(DatagramEndpoint):
         self._heartbeat_timer = None
         if not self.closed:
             self._send_spm()
+
+    def _packet(
+        self, kind: int, sequence: int, trail: int = 0, tsdu: bytes = b"", **nlas: bytes
+    ) -> pgm.Packet:
+        """A packet of this sender's session (its source port and GSI, the group's port)."""
+        return pgm.Packet(
+            self.source_port, self.address.where.port, kind, self.gsi, sequence, trail, tsdu, **nlas
+        )
 
     def _transmit(self, data: bytes, to: str | None = None) -> None:
         """To the group, or ``to`` (a NAK, to the sender's address)."""

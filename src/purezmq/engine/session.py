@@ -591,18 +591,11 @@ class Session:
             # A reply, or the next request: written at once, since someone is waiting for it.
             if self._run_here(self.pump_out):
                 return
-            if socket.io_inline():  # (asyncio: this is the loop that runs the session.)
-                self._pump_inline()
+            engine = self.engine
+            if engine is not None and socket.io_inline():  # (asyncio: the session's loop.)
+                self._guarded(engine, self.pump_out)
                 return
         socket.schedule_io(self.pump_out)
-
-    def _pump_inline(self) -> None:
-        try:
-            self.pump_out()
-        except Exception as exc:  # Never into the application's send: the connection drops.
-            engine = self.engine
-            if engine is not None:
-                self._work_failed(engine, exc)
 
     def on_writable(self, pipe: Pipe) -> None:
         if not self._run_here(self._unstall):
@@ -635,14 +628,19 @@ class Session:
         working = socket.working_here
         socket.working_here = True  # Only while holding the lock (see SocketPort).
         try:
-            work()
-        except Exception as exc:
-            # Never into the application's send or receive: the connection is dropped instead.
-            self._work_failed(engine, exc)
+            self._guarded(engine, work)
         finally:
             socket.working_here = working
             lock.release()
         return True
+
+    def _guarded(self, engine: StreamEngine, work: Any) -> None:
+        """``work()``; a failure never reaches the application's send or receive: the
+        connection is dropped instead."""
+        try:
+            work()
+        except Exception as exc:
+            self._work_failed(engine, exc)
 
     def _work_failed(self, engine: StreamEngine, exc: Exception) -> None:
         report_fault("purezmq I/O in the socket's own thread", exc)

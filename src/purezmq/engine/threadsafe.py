@@ -10,9 +10,11 @@ either engine's core.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ..constants import SocketOption as Opt
@@ -80,49 +82,42 @@ class ThreadSafeSocketBase(SocketBase):
         if not changed:
             raise Again()
 
-    def _look(self, want_open: bool) -> int:
-        """Before looking at the socket: the generation to sleep past, the wake-up flag cleared
-        (for pollers of the descriptor), the mailbox applied."""
-        seen = self.signal.generation
-        self.signal.clear()
-        if not want_open:
-            self.check_open()
-        self.process_mailbox()
-        return seen
+    def _retrying(self, attempt: Callable[[], Any], ok: str, flags: int, timeout_ms: int) -> Any:
+        """``attempt()`` (under the lock) until it gives something other than None, sleeping
+        between tries; ``ok``, the attribute that says the operation may go on (``_send_ok``,
+        ``_recv_ok``). Before each try: the generation to sleep past is noted, the wake-up flag
+        cleared (for pollers of the descriptor) and the mailbox applied."""
+        with self.lock:
+            if not getattr(self, ok):
+                self.check_open()
+                raise ZMQError(errno.ENOTSUP)
+            deadline: float | None = None
+            first = True
+            while True:
+                seen = self.signal.generation
+                self.signal.clear()
+                if not getattr(self, ok):
+                    self.check_open()  # (Closed, or the context ended, while we slept.)
+                self.process_mailbox()
+                result = attempt()
+                if result is not None:
+                    return result
+                if first:  # (The clock is read only when the operation must wait.)
+                    deadline = self._deadline(flags, timeout_ms)
+                    first = False
+                self._sleep(seen, deadline)
 
     def send_message(self, message: Queued, flags: int = 0) -> None:
-        with self.lock:
-            if not self._send_ok:
-                self.check_open()
-                raise ZMQError(errno.ENOTSUP)
-            deadline: float | None = None
-            first = True
-            while True:
-                seen = self._look(self._send_ok)
-                if self.routing.send(message):
-                    return
-                if first:
-                    deadline = self._deadline(flags, self.options.sndtimeo)
-                    first = False
-                self._sleep(seen, deadline)
+        def attempt() -> bool | None:
+            return True if self.routing.send(message) else None
+
+        self._retrying(attempt, "_send_ok", flags, self.options.sndtimeo)
 
     def recv_message(self, flags: int = 0) -> Queued:
-        with self.lock:
-            if not self._recv_ok:
-                self.check_open()
-                raise ZMQError(errno.ENOTSUP)
-            deadline: float | None = None
-            first = True
-            while True:
-                seen = self._look(self._recv_ok)
-                found = self.routing.recv()
-                if found is not None:
-                    message, self.last_peer = found
-                    return message
-                if first:
-                    deadline = self._deadline(flags, self.options.rcvtimeo)
-                    first = False
-                self._sleep(seen, deadline)
+        message, self.last_peer = self._retrying(
+            self.routing.recv, "_recv_ok", flags, self.options.rcvtimeo
+        )
+        return message
 
     def poll(self, timeout_ms: int | None, flags: int) -> int:
         deadline = (
@@ -185,8 +180,7 @@ class ThreadSafeSocketBase(SocketBase):
 
 def join(core: SocketBase, group: bytes, joining: bool = True) -> None:
     """zmq_join (or, ``joining`` false, zmq_leave): ENOTSUP on anything but a DISH."""
-    lock = getattr(core, "lock", None)
-    with lock if lock is not None else _NO_LOCK:
+    with getattr(core, "lock", None) or contextlib.nullcontext():
         core.check_open()
         method = getattr(core.routing, "join" if joining else "leave", None)
         if method is None:
@@ -197,8 +191,7 @@ def join(core: SocketBase, group: bytes, joining: bool = True) -> None:
 
 def connect_peer(core: SocketBase, endpoint: str) -> int:
     """zmq_connect_peer: connect a PEER, and return the routing id its new peer has."""
-    lock = getattr(core, "lock", None)
-    with lock if lock is not None else _NO_LOCK:
+    with getattr(core, "lock", None) or contextlib.nullcontext():
         core.check_open()
         if core.socket_type_name != "PEER":
             raise ZMQError(errno.ENOTSUP)
@@ -211,14 +204,3 @@ def connect_peer(core: SocketBase, endpoint: str) -> int:
         if routing.last_routing_id == before:
             raise ZMQError(errno.EFAULT, f"no peer for {endpoint} yet")
         return int(routing.last_routing_id)
-
-
-class _NoLock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-_NO_LOCK = _NoLock()

@@ -200,14 +200,6 @@ NAK_ATTEMPTS = 5
 HELD_LIMIT = 10000
 
 
-@dataclass(frozen=True)
-class NakRequest:
-    """A NAK to send: to ``nla`` (the sender's address, from its SPMs), for ``packet``."""
-
-    nla: bytes
-    packet: Packet
-
-
 @dataclass
 class _Source:
     expected: int | None = None  # The next sequence number to take.
@@ -294,10 +286,11 @@ class StreamDecoder:
             found += self._give_up(source)
         return found
 
-    def naks_due(self, now: float) -> tuple[list[NakRequest], list[list[bytes]]]:
-        """The NAKs to send now, and the messages that giving up what waited too long (or
-        cannot be asked for: no SPM gave the sender's address) lets through."""
-        naks: list[NakRequest] = []
+    def naks_due(self, now: float) -> tuple[list[Packet], list[list[bytes]]]:
+        """The NAKs to send now (each to its ``nla``, the sender's address from its SPMs), and
+        the messages that giving up what waited too long (or cannot be asked for: no SPM gave
+        the sender's address) lets through."""
+        naks: list[Packet] = []
         found: list[list[bytes]] = []
         for (gsi, port), source in self._sources.items():
             if not source.missing:
@@ -313,7 +306,7 @@ class StreamDecoder:
                 nak = Packet(
                     self.dest_port, port, NAK, gsi, sequence, nla=source.nla, group=self.group
                 )
-                naks.append(NakRequest(source.nla, nak))
+                naks.append(nak)
             if expired:
                 found += self._give_up(source)
         return naks, found

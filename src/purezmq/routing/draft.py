@@ -34,6 +34,7 @@ from .sockets import (
     Push,
     Routing,
     RoutingOptions,
+    _FairQueued,
 )
 from .strategies import FairQueue
 
@@ -101,15 +102,16 @@ class Channel(Pair):
                 return body, found[1]  # type: ignore[return-value]
 
 
-class Server(Routing):
+class Server(_FairQueued):
     """SERVER: each connection gets a routing id (a non-zero 32-bit number); what comes in is
     ``(routing_id, body)``, and a reply names the routing id it goes to."""
 
     socket_type = "SERVER"
+    sends = True
+    batches = False  # (Each message gets its routing id as it is delivered.)
 
     def __init__(self, options: RoutingOptions) -> None:
         super().__init__(options)
-        self.fq = FairQueue()
         self.peers: dict[int, Peer] = {}
         self._next_id = struct.unpack(">I", os.urandom(4))[0]
         #: The routing id given last (PEER's connect_peer returns it).
@@ -123,17 +125,12 @@ class Server(Routing):
         peer.state = routing_id
         self.peers[routing_id] = peer
         self.last_routing_id = routing_id
-        self.fq.activate(peer)
+        super().attach(peer)
 
     def detach(self, peer: Peer) -> None:
         if self.peers.get(peer.state) is peer:
             del self.peers[peer.state]
-        if not peer.inbound.peek():
-            self.fq.remove(peer)
-
-    def readable(self, peer: Peer) -> None:
-        if not peer.detached or peer.inbound.peek():
-            self.fq.activate(peer)
+        super().detach(peer)
 
     def _fetch(self) -> tuple[Any, Peer] | None:
         while True:
@@ -239,32 +236,26 @@ class Radio(Routing):
         return True
 
 
-class Dish(Routing):
+class Dish(_FairQueued):
     """DISH: joins groups (each radio is told), fair-queues what radios send, keeps what
     belongs to a joined group and hands it out as ``(group, body)``."""
 
     socket_type = "DISH"
-    sends = False
+    batches = False  # (Each message is looked at as it is delivered.)
 
     def __init__(self, options: RoutingOptions) -> None:
         super().__init__(options)
-        self.fq = FairQueue()
         self.peers: set[Peer] = set()
         self.groups: set[bytes] = set()
 
     def attach(self, peer: Peer) -> None:
         self.peers.add(peer)
         self.hiccup(peer)
-        self.fq.activate(peer)
+        super().attach(peer)
 
     def detach(self, peer: Peer) -> None:
         self.peers.discard(peer)
-        if not peer.inbound.peek():
-            self.fq.remove(peer)
-
-    def readable(self, peer: Peer) -> None:
-        if not peer.detached or peer.inbound.peek():
-            self.fq.activate(peer)
+        super().detach(peer)
 
     def hiccup(self, peer: Peer) -> None:
         for group in self.groups:

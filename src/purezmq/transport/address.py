@@ -80,7 +80,7 @@ def parse_port(endpoint: str, port: str, *, wildcard_ok: bool) -> int:
     return int(port)
 
 
-def _interface_ipv4(name: str) -> str | None:
+def interface_ipv4(name: str) -> str | None:
     """The IPv4 address of a network interface such as ``lo`` or ``eth0`` (Linux), if any."""
     if len(name) >= 16 or not name.isprintable():
         return None
@@ -107,7 +107,7 @@ def resolve_tcp_bind(endpoint: str, address: str, ipv6: bool) -> tuple[int, tupl
     port = parse_port(endpoint, port_text, wildcard_ok=True)
     if host == "*":
         return (socket.AF_INET6, ("::", port)) if ipv6 else (socket.AF_INET, ("0.0.0.0", port))
-    interface = _interface_ipv4(host)
+    interface = interface_ipv4(host)
     if interface is not None:
         return socket.AF_INET, (interface, port)
     family = socket.AF_UNSPEC if ipv6 else socket.AF_INET

@@ -13,11 +13,10 @@ import contextlib
 import errno
 import ipaddress
 import socket
-import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .address import endpoint_error, split_host_port
+from .address import endpoint_error, interface_ipv4, split_host_port
 
 #: The largest datagram libzmq sends or takes (MAX_UDP_MSG): larger messages are dropped.
 MAX_DATAGRAM = 8192
@@ -56,6 +55,8 @@ def parse(endpoint: str, address: str, binding: bool) -> UdpAddress:
 
 
 def interface_address(endpoint: str, interface: str) -> str:
+    """The IPv4 address of ``interface`` (an address already, or a name such as ``eth0``);
+    0.0.0.0 for none given. ENODEV for a name with no IPv4 address."""
     if not interface or interface == "*":
         return "0.0.0.0"
     try:
@@ -63,22 +64,12 @@ def interface_address(endpoint: str, interface: str) -> str:
         return interface
     except ValueError:
         pass
-    try:
-        index = socket.if_nametoindex(interface)
-    except OSError:
-        raise endpoint_error(errno.ENODEV, endpoint, f"no interface {interface!r}") from None
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:  # SIOCGIFADDR: the interface's IPv4 address.
-        import fcntl
-
-        request = struct.pack("256s", interface.encode()[:15])
-        return socket.inet_ntoa(fcntl.ioctl(probe.fileno(), 0x8915, request)[20:24])
-    except OSError:
+    found = interface_ipv4(interface)
+    if found is None:
         raise endpoint_error(
-            errno.ENODEV, endpoint, f"interface {interface!r} (#{index}) has no IPv4 address"
-        ) from None
-    finally:
-        probe.close()
+            errno.ENODEV, endpoint, f"no interface {interface!r} with an IPv4 address"
+        )
+    return found
 
 
 @contextlib.contextmanager
@@ -99,14 +90,12 @@ def receiving_socket(endpoint: str, where: UdpAddress) -> socket.socket:
     """A DISH's socket: bound to the port, a member of the multicast group if it is one."""
     with configuring(endpoint, socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((where.host, where.port))  # (A group's address: its datagrams only.)
         if where.multicast:
-            sock.bind((where.host, where.port))  # (The group's datagrams only.)
             membership = socket.inet_aton(where.host) + socket.inet_aton(
                 interface_address(endpoint, where.interface)
             )
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
-        else:
-            sock.bind((where.host, where.port))
     return sock
 
 
