@@ -94,3 +94,40 @@ def test_values_and_formatting() -> None:
     assert bench.fmt_cell("msg/s", summary) == "20 (1 timeout)"
     assert bench.fmt_cell("msg/s", {"median": None, "failures": ["timeout"]}) == "timeout"
     assert bench.sweep_count(8, 1.0) == 200_000 and bench.sweep_count(1 << 20, 1.0) == 1024
+
+
+def test_the_scaling_sweep_measures_every_shape_and_idle_memory(tmp_path: Path) -> None:
+    """``--scaling``: every shape at every N for both libraries, memory per idle connection,
+    the table on stdout and the section of the markdown page."""
+    out_json, out_md = tmp_path / "scaling.json", tmp_path / "scaling.md"
+    argv = [sys.executable, "-m", "purezmq.bench", "--tests", "none", "--scaling"]
+    argv += ["--scaling-peers", "1,3", "--scaling-subs", "1,2", "--idle-connections", "20"]
+    argv += ["--scale", "0.01", "--repeat", "1", "--libs", "purezmq,pyzmq", "--quiet"]
+    argv += ["--json", str(out_json), "--markdown", str(out_md)]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=100)
+    assert proc.returncode == 0, proc.stderr
+
+    sweep = json.loads(out_json.read_text())["scaling"]
+    assert [(c["shape"], c["n"]) for c in sweep["cells"]] == [
+        ("fan_in", 1), ("fan_in", 3), ("route_out", 1), ("route_out", 3),
+        ("push_out", 1), ("push_out", 3), ("pub_out", 1), ("pub_out", 2),
+    ]  # fmt: skip
+    for cell in sweep["cells"]:
+        for lib in ("purezmq", "pyzmq"):
+            figures = cell["libs"][lib]
+            assert figures["wall"] > 0 and figures["cpu"] > 0, (cell["shape"], lib, figures)
+    for lib in ("purezmq", "pyzmq"):
+        memory = sweep["memory"][lib]
+        assert memory["connections"] == 20 and memory["bytes_per_connection"] > 0, memory
+    header, rows = _table_rows(proc.stdout)
+    assert header[:4] == ["shape", "N", "purezmq µs", "pyzmq µs"]
+    assert "## Scaling" in out_md.read_text()
+
+
+def test_scaling_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.main(["--tests", "none", "--scaling", "--scaling-peers", "0,10"]) == 2
+    assert "at least 1" in capsys.readouterr().err
+    assert bench.main(["--tests", "none", "--scaling", "--scaling-subs", "a"]) == 2
+    assert "not a list of integers" in capsys.readouterr().err
+    assert bench.main(["--tests", "none", "--scaling", "--idle-connections", "-1"]) == 2
+    assert "0 or more" in capsys.readouterr().err

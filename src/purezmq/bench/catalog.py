@@ -74,6 +74,16 @@ TESTS: dict[str, Test] = {
             subscribers=4,
         ),
         Test(
+            "pubsub_16", "pubsub", "tcp", 50_000, 16, "deliveries/s", True,
+            "as pubsub, to 16 SUB processes (the same deliveries in all)",
+            subscribers=16,
+        ),
+        Test(
+            "pubsub_64", "pubsub", "tcp", 12_500, 16, "deliveries/s", True,
+            "as pubsub, to 64 SUB processes (the same deliveries in all)",
+            subscribers=64,
+        ),
+        Test(
             "inproc_thr", "inproc_thr", "inproc", 1_000_000, 16, "msg/s", True,
             "PUSH -> PULL over inproc, two threads of one process",
         ),
@@ -134,3 +144,7 @@ def sweep_count(size: int, scale: float) -> int:
 
 def scaled(count: int, scale: float) -> int:
     return max(2, round(count * scale))
+
+
+#: Messages per figure of the scaling sweep at --scale 1 (split between the N peers).
+SCALING_MESSAGES = 50_000

@@ -18,15 +18,39 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from purezmq.bench.catalog import BASELINE, LIBS, SWEEP_SIZES, TESTS, Test
+from purezmq.bench import scaling
+from purezmq.bench.catalog import (
+    BASELINE,
+    LIBS,
+    SCALING_MESSAGES,
+    SWEEP_SIZES,
+    TESTS,
+    Test,
+    scaled,
+)
 from purezmq.bench.report import (
     draw_chart,
     human_size,
+    relative_to_page,
     render_markdown,
     results_table,
     sweep_table,
 )
-from purezmq.bench.runner import Plan, library_info, machine_info, run_sweep, run_test
+from purezmq.bench.runner import (
+    Plan,
+    ScalingPlan,
+    library_info,
+    machine_info,
+    run_scaling,
+    run_sweep,
+    run_test,
+)
+from purezmq.bench.scaling_report import (
+    draw_scaling_chart,
+    memory_table,
+    render_scaling,
+    scaling_table,
+)
 from purezmq.bench.workers import worker_main
 from purezmq.cli.argtypes import positive_float, positive_int
 
@@ -40,6 +64,7 @@ examples:
   python -m purezmq.bench --scale 0.01 --repeat 1  a quick look (1% of the messages)
   python -m purezmq.bench --libs purezmq,pyzmq --json out.json --markdown out.md
   python -m purezmq.bench --tests none --sweep --chart sweep.png --json sweep.json
+  python -m purezmq.bench --tests none --scaling --scaling-chart scaling.png
   purezmq bench --tests asyncio_thr,asyncio_lat   the same runner from the purezmq command
 
 Each side of a benchmark runs in its own process (inproc_*: two threads of one
@@ -113,6 +138,36 @@ def build_parser(prog: str = "purezmq bench") -> argparse.ArgumentParser:
         metavar="PATH",
         help="draw the sweep as a PNG at PATH (implies --sweep; needs matplotlib)",
     )
+    p.add_argument(
+        "--scaling",
+        action="store_true",
+        help="also run the scaling sweep: cost per message with 1..1,000 peers on a ROUTER and "
+        "a PUSH, 1..64 SUBs on a PUB, and memory per idle connection",
+    )
+    p.add_argument(
+        "--scaling-peers",
+        metavar="LIST",
+        default=",".join(map(str, scaling.PEERS)),
+        help="peer counts for ROUTER and PUSH (default: %(default)s)",
+    )
+    p.add_argument(
+        "--scaling-subs",
+        metavar="LIST",
+        default=",".join(map(str, scaling.SUBSCRIBERS)),
+        help="SUB counts for PUB (default: %(default)s)",
+    )
+    p.add_argument(
+        "--idle-connections",
+        metavar="N",
+        type=int,
+        default=scaling.IDLE_CONNECTIONS,
+        help="idle connections for the memory measure, 0 for none (default: %(default)s)",
+    )
+    p.add_argument(
+        "--scaling-chart",
+        metavar="PATH",
+        help="draw the scaling sweep as a PNG at PATH (implies --scaling; needs matplotlib)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return p
 
@@ -142,6 +197,28 @@ def _select_libs(text: str | None) -> list[str]:
     if unknown or not names:
         raise _UsageError(f"unknown librar(y/ies) {', '.join(unknown)}; known: {', '.join(LIBS)}")
     return names
+
+
+def _counts(option: str, text: str) -> list[int]:
+    try:
+        counts = sorted({int(n) for n in text.split(",") if n.strip()})
+    except ValueError:
+        raise _UsageError(f"{option}: not a list of integers: {text!r}") from None
+    if not counts or counts[0] < 1:
+        raise _UsageError(f"{option}: counts must be at least 1")
+    return counts
+
+
+def _scaling_plan(args: argparse.Namespace) -> ScalingPlan:
+    peers = _counts("--scaling-peers", args.scaling_peers)
+    subscribers = _counts("--scaling-subs", args.scaling_subs)
+    if args.idle_connections < 0:
+        raise _UsageError("--idle-connections: must be 0 or more")
+    # The same total whatever N (each peer gets its share), and at least one message per peer.
+    messages = max(scaled(SCALING_MESSAGES, args.scale), max(peers), max(subscribers))
+    return ScalingPlan(
+        peers, subscribers, list(scaling.SHAPES), messages, 16, args.idle_connections
+    )
 
 
 def _sweep_sizes(text: str | None) -> list[int]:
@@ -189,10 +266,12 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     libs = _select_libs(args.libs)
     do_sweep = bool(args.sweep or args.chart)
     sizes = _sweep_sizes(args.sweep_sizes)
-    if not tests and not do_sweep:
-        raise _UsageError("nothing to run: --tests none without --sweep")
-    if args.chart and importlib.util.find_spec("matplotlib") is None:
-        raise _UsageError("--chart needs matplotlib: pip install matplotlib")
+    scaling_plan = _scaling_plan(args) if args.scaling or args.scaling_chart else None
+    if not tests and not do_sweep and scaling_plan is None:
+        raise _UsageError("nothing to run: --tests none without --sweep or --scaling")
+    for option, given in (("--chart", args.chart), ("--scaling-chart", args.scaling_chart)):
+        if given and importlib.util.find_spec("matplotlib") is None:
+            raise _UsageError(f"{option} needs matplotlib: pip install matplotlib")
     timeout = args.timeout if args.timeout is not None else round(30 + 150 * args.scale)
     say = _Progress(args.quiet)
 
@@ -236,6 +315,8 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             report["results"].append(run_test(test, plan))
         if do_sweep:
             report["sweep"] = run_sweep(sizes, plan)
+        if scaling_plan is not None:
+            report["scaling"] = run_scaling(scaling_plan, plan)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
@@ -244,6 +325,12 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if do_sweep:
         print()
         print(sweep_table(report))
+    if scaling_plan is not None:
+        print()
+        print(scaling_table(report, "cpu"))
+        if report["scaling"]["memory"]:
+            print()
+            print(memory_table(report))
     if args.json:
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -252,9 +339,16 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.chart:
         draw_chart(report, Path(args.chart))
         say(f"wrote {args.chart}")
+    if args.scaling_chart:
+        draw_scaling_chart(report, Path(args.scaling_chart))
+        say(f"wrote {args.scaling_chart}")
     if args.markdown:
         path = Path(args.markdown)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_markdown(report, args.chart, path))
+        sections = None
+        if scaling_plan is not None:
+            chart = args.scaling_chart and relative_to_page(args.scaling_chart, path)
+            sections = render_scaling(report, chart)
+        path.write_text(render_markdown(report, args.chart, path, sections))
         say(f"wrote {path}")
     return 0

@@ -120,7 +120,13 @@ def human_size(size: int) -> str:
     return f"{size} B"
 
 
-def render_markdown(report: dict[str, Any], chart: str | None, markdown_path: Path | None) -> str:
+def render_markdown(
+    report: dict[str, Any],
+    chart: str | None,
+    markdown_path: Path | None,
+    sections: list[str] | None = None,
+) -> str:
+    """The page; ``sections`` (lines) go after the tables, before the command."""
     m = report["machine"]
     s = report["settings"]
     lines = ["# purezmq benchmarks", ""]
@@ -179,12 +185,18 @@ def render_markdown(report: dict[str, Any], chart: str | None, markdown_path: Pa
             sweep_table(report),
         ]
         if chart:
-            target = Path(chart)
-            if markdown_path is not None:
-                target = Path(os.path.relpath(target.resolve(), markdown_path.resolve().parent))
-            lines += ["", f"![thr message-size sweep]({target.as_posix()})"]
+            lines += ["", f"![thr message-size sweep]({relative_to_page(chart, markdown_path)})"]
+    lines += sections or []
     lines += ["", f"Command: `{report['command']}`", ""]
     return "\n".join(lines)
+
+
+def relative_to_page(path: str, markdown_path: Path | None) -> str:
+    """``path`` as a link from the markdown page at ``markdown_path``."""
+    target = Path(path)
+    if markdown_path is not None:
+        target = Path(os.path.relpath(target.resolve(), markdown_path.resolve().parent))
+    return target.as_posix()
 
 
 def _lib_label(name: str, info: dict[str, Any]) -> str:
@@ -200,18 +212,21 @@ def _lib_label(name: str, info: dict[str, Any]) -> str:
 def _pubsub_notes(report: dict[str, Any]) -> str:
     parts = []
     for entry in report["results"]:
-        if entry["test"] != "pubsub":
+        if not entry["test"].startswith("pubsub"):
             continue
+        shares_of = []
         for lib, summary in entry["libs"].items():
             shares = [
                 r["received"] / r["sent"] for r in summary["runs"] if "error" not in r and r["sent"]
             ]
             if shares:
-                parts.append(f"{lib} {statistics.median(shares):.0%}")
+                shares_of.append(f"{lib} {statistics.median(shares):.0%}")
+        if shares_of:
+            parts.append(f"{entry['test']} " + ", ".join(shares_of))
     if not parts:
         return ""
-    return "pubsub: share of the messages delivered to the SUBs (the PUB drops at its HWM): " + (
-        ", ".join(parts) + "."
+    return "Share of the messages delivered to the SUBs (the PUB drops at its HWM): " + (
+        "; ".join(parts) + "."
     )
 
 
@@ -253,11 +268,17 @@ def draw_chart(report: dict[str, Any], path: Path) -> None:
         ax.legend()
     axes[0].set_title("throughput, messages")
     axes[1].set_title("throughput, bandwidth")
+    save_chart(fig, report, f"PUSH -> PULL over {sweep['transport']} loopback", path)
+
+
+def save_chart(fig: Any, report: dict[str, Any], what: str, path: Path) -> None:
+    """Title a chart with what it shows and where it was measured, write it, free it."""
+    import matplotlib.pyplot as plt
+
     m = report["machine"]
     fig.suptitle(
-        f"PUSH -> PULL over {sweep['transport']} loopback, median of "
-        f"{report['settings']['repeat']} run(s); {m['cpu']}, {m['usable_cores']} cores, "
-        f"{m['python']}",
+        f"{what}, median of {report['settings']['repeat']} run(s); {m['cpu']}, "
+        f"{m['usable_cores']} cores, {m['python']}",
         fontsize=10,
     )
     fig.tight_layout()

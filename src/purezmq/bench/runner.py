@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from purezmq.bench import bare
+from purezmq.bench import bare, scaling
 from purezmq.bench.catalog import BASELINE, LIBS, TESTS, Test, scaled, sweep_count
 from purezmq.bench.report import fmt_value, human_size
 
@@ -401,3 +401,128 @@ def run_sweep(sizes: list[int], plan: Plan) -> dict[str, Any]:
         point["ratio"] = _ratio({lib: s["msgs_per_s"] for lib, s in point["libs"].items()})
         points.append(point)
     return {"test": "thr", "transport": test.transport, "points": points}
+
+
+# -- the scaling sweep --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScalingPlan:
+    """What the scaling sweep measures (see scaling.py)."""
+
+    peers: list[int]
+    subscribers: list[int]
+    shapes: list[str]
+    messages: int
+    size: int
+    idle_connections: int  # 0: no memory measure
+
+
+def _guarded(timeout: float, body: Callable[[_Group], dict[str, Any]]) -> dict[str, Any]:
+    """``body`` run with a group of workers and its deadline: its result, or the failure."""
+    group = _Group(timeout)
+    try:
+        return body(group)
+    except _Timeout as exc:
+        return {"error": "timeout", "detail": f"after {timeout:g} s: {exc}"}
+    except _Failed as exc:
+        return {"error": "error", "detail": str(exc)}
+    finally:
+        group.close()
+
+
+def _scaling_once(lib: str, spec: ScalingPlan, timeout: float) -> dict[str, Any]:
+    argv = [
+        "scaling", "--lib", lib, "--count", str(spec.messages), "--size", str(spec.size),
+        "--peers", ",".join(map(str, spec.peers)),
+        "--subs", ",".join(map(str, spec.subscribers)),
+        "--shapes", ",".join(spec.shapes),
+    ]  # fmt: skip
+
+    def body(group: _Group) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(group.expect(group.start("scaling", argv), "RESULT"))
+        return result
+
+    return _guarded(timeout, body)
+
+
+def _idle_memory(lib: str, connections: int, timeout: float) -> dict[str, Any]:
+    """Bytes of resident memory per idle connection, both ends (a ROUTER's process and its
+    DEALERs' processes), or ``{"error": ...}``."""
+
+    def body(group: _Group) -> dict[str, Any]:
+        argv = ["idle-router", "--lib", lib, "--count", str(connections)]
+        router = group.start("idle ROUTER", argv)
+        endpoint = group.expect(router, "READY")
+        dealers = []
+        for first in range(0, connections, scaling.DEALERS_PER_PROCESS):
+            count = min(scaling.DEALERS_PER_PROCESS, connections - first)
+            argv = ["idle-dealers", "--lib", lib, "--count", str(count), "--connect", endpoint]
+            dealers.append(group.start(f"idle DEALERs {first}", argv))
+        router_bytes = json.loads(group.expect(router, "RESULT"))["bytes"]
+        for proc in dealers:
+            proc.release()  # Every connection is up (the ROUTER has every hello): measure.
+        dealer_bytes = [json.loads(group.expect(proc, "RESULT"))["bytes"] for proc in dealers]
+        return {
+            "connections": connections,
+            "bytes_per_connection": (router_bytes + sum(dealer_bytes)) / connections,
+            "router_bytes": router_bytes,
+            "dealer_bytes": dealer_bytes,
+        }
+
+    return _guarded(timeout, body)
+
+
+def run_scaling(spec: ScalingPlan, plan: Plan) -> dict[str, Any]:
+    """The scaling sweep, libraries interleaved per repetition: the report's ``scaling``."""
+    libs = [lib for lib in plan.libs if lib != "bare"]
+    # Setting up a thousand connections per shape takes seconds; so does the idle measure.
+    timeout = max(plan.timeout, 300.0)
+    runs: dict[str, list[dict[str, Any]]] = {lib: [] for lib in libs}
+    for rep in range(plan.repeat):
+        for lib in libs:
+            began = time.monotonic()
+            raw = _scaling_once(lib, spec, timeout)
+            runs[lib].append(raw)
+            took = time.monotonic() - began
+            state = raw.get("error", f"{len(raw.get('cells', []))} cells")
+            plan.say(f"  scaling {rep + 1}/{plan.repeat} {lib:<8} {state}  ({took:.1f} s)")
+    cells: dict[tuple[str, int], dict[str, Any]] = {}
+    for lib, lib_runs in runs.items():
+        for raw in lib_runs:
+            for cell in raw.get("cells", []):
+                entry = cells.setdefault((cell["shape"], cell["n"]), {})
+                entry.setdefault(lib, {"wall": [], "cpu": []})
+                entry[lib]["wall"].append(cell["wall"])
+                entry[lib]["cpu"].append(cell["cpu"])
+    rows = []
+    for shape in spec.shapes:
+        for n in spec.subscribers if shape == "pub_out" else spec.peers:
+            entry = cells.get((shape, n), {})
+            row: dict[str, Any] = {"shape": shape, "n": n, "libs": {}}
+            for lib in libs:
+                figures = entry.get(lib)
+                row["libs"][lib] = {
+                    "wall": statistics.median(figures["wall"]) if figures else None,
+                    "cpu": statistics.median(figures["cpu"]) if figures else None,
+                    "values": figures,
+                }
+            rows.append(row)
+    memory: dict[str, Any] = {}
+    if spec.idle_connections:
+        for lib in libs:
+            began = time.monotonic()
+            memory[lib] = _idle_memory(lib, spec.idle_connections, timeout)
+            per = memory[lib].get("bytes_per_connection")
+            state = f"{per / 1024:.1f} KiB/connection" if per else memory[lib].get("error")
+            took = time.monotonic() - began
+            plan.say(f"  idle {spec.idle_connections} {lib:<8} {state}  ({took:.1f} s)")
+    return {
+        "peers": spec.peers,
+        "subscribers": spec.subscribers,
+        "messages": spec.messages,
+        "size": spec.size,
+        "errors": {lib: [r for r in lib_runs if "error" in r] for lib, lib_runs in runs.items()},
+        "cells": rows,
+        "memory": memory,
+    }

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from purezmq.bench import bare
+from purezmq.bench import bare, scaling
 from purezmq.bench.catalog import LIBS
 
 #: What a role's body returns: the raw figures to report, or None for a side that only feeds its
@@ -363,7 +363,21 @@ def _w_info(zmq: Any, a: argparse.Namespace) -> None:
     _emit("RESULT", info)
 
 
+def _w_scaling(zmq: Any, a: argparse.Namespace) -> None:
+    cells = scaling.measure(
+        zmq, _ints(a.peers), _ints(a.subs), a.shapes.split(","), a.count, a.size, 10_000
+    )
+    _emit("RESULT", {"cells": cells})
+
+
+def _ints(text: str) -> list[int]:
+    return [int(n) for n in text.split(",") if n]
+
+
 _SYNC_ONLY: dict[str, Callable[[Any, argparse.Namespace], None]] = {
+    "scaling": _w_scaling,
+    "idle-router": lambda zmq, a: scaling.idle_router(zmq, a.count, _emit),
+    "idle-dealers": lambda zmq, a: scaling.idle_dealers(zmq, a.connect[0], a.count, _emit),
     "pub": _w_pub,
     "sub": _w_sub,
     "inproc-thr": _w_inproc_thr,
@@ -388,6 +402,9 @@ def worker_main(argv: Sequence[str]) -> int:
     p.add_argument("--curve", action="store_true")
     p.add_argument("--serverkey", default="")
     p.add_argument("--compress", action="store_true")
+    p.add_argument("--peers", default="")
+    p.add_argument("--subs", default="")
+    p.add_argument("--shapes", default=",".join(scaling.SHAPES))
     a = p.parse_args(argv)
     if a.trio and a.lib != "purezmq":
         a.aio = True  # (No trio API: the library's asyncio one, as the catalog says.)

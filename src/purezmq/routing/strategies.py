@@ -60,45 +60,47 @@ class LoadBalancer:
     """Round-robin over the peers whose pipes have room; full peers wait to be reactivated."""
 
     def __init__(self) -> None:
-        self._active: deque[Peer] = deque()
-        self._members: set[Peer] = set()
+        # Each active peer with its pipe's write, looked up once: the send loop then costs a
+        # call per message, not two attribute lookups and a call.
+        self._active: deque[tuple[Peer, Callable[[Queued], bool]]] = deque()
+        self._members: dict[Peer, tuple[Peer, Callable[[Queued], bool]]] = {}
 
     def __bool__(self) -> bool:
         return bool(self._active)
 
     def activate(self, peer: Peer) -> None:
         if peer not in self._members and not peer.detached:
-            self._members.add(peer)
-            self._active.append(peer)
+            entry = (peer, peer.outbound.write)
+            self._members[peer] = entry
+            self._active.append(entry)
 
     def remove(self, peer: Peer) -> None:
-        if peer in self._members:
-            self._members.discard(peer)
-            self._active.remove(peer)
+        entry = self._members.pop(peer, None)
+        if entry is not None:
+            self._active.remove(entry)
 
     def sender(self) -> Callable[[Message], object]:
         """What sending a message comes down to now: with a single active peer, a write to its
         pipe (true when taken); otherwise ``send``. Ask again after the peers change."""
         if len(self._active) == 1:
-            return self._active[0].outbound.write
+            return self._active[0][1]
         return self.send
 
     def send(self, message: Queued) -> Peer | None:
         """The peer that took the message, or None when every pipe is full (or none exists)."""
         active = self._active
         while active:
-            peer = active[0]
-            if peer.outbound.write(message):
+            peer, write = active[0]
+            if write(message):
                 active.rotate(-1)
                 return peer
-            active.popleft()
-            self._members.discard(peer)
+            del self._members[active.popleft()[0]]
         return None
 
     def can_send(self) -> bool:
         active = self._active
         while active:
-            if active[0].outbound.writable():
+            if active[0][0].outbound.writable():
                 return True
-            self._members.discard(active.popleft())
+            del self._members[active.popleft()[0]]
         return False
