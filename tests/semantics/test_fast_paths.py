@@ -16,20 +16,6 @@ import purezmq
 from purezmq.engine.direct import RECLAIM_AFTER
 
 
-@pytest.fixture
-def pctx():
-    context = purezmq.Context()
-    yield context
-    context.destroy(linger=0)
-
-
-@pytest.fixture
-def lctx():
-    context = pyzmq.Context()
-    yield context
-    context.destroy(linger=0)
-
-
 def _pair(pctx, lctx, ours: int, theirs: int, endpoint: str = "tcp://127.0.0.1:*"):
     mine = pctx.socket(ours)
     mine.rcvtimeo = mine.sndtimeo = 5000

@@ -162,6 +162,7 @@ class AsyncSocketCore(SocketBase, _Parking):
     listener_class = AsyncListener
     connecter_class = AsyncConnecter
     linger_in_term = False
+    fans_out_in_batches = False  # (Its sessions run in the event loop; a PUB writes its pipes.)
 
     def __init__(self, runtime: Runtime, socket_type: int) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None

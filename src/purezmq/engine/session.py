@@ -774,6 +774,23 @@ class Session:
         if self.closing:
             self._check_linger_done()
 
+    def send_now(self, messages: list[Queued]) -> bool:
+        """A PUB's distributor (holding the I/O lock): hand ``messages`` to the connection
+        at once when it is up, free to write and has nothing queued before them."""
+        engine = self.engine
+        if (
+            engine is None
+            or not engine.ready
+            or engine.write_paused
+            or engine.closed
+            or self.peer.outbound.peek()
+            or type(self.peer.outbound) is ConflatePipe  # (CONFLATE: only what is queued last.)
+        ):
+            return False
+        self.socket.counters.messages_out += len(messages)
+        engine.send(messages)
+        return True
+
     def _unstall(self) -> None:
         if self.engine is not None:
             self.engine.unstall()

@@ -18,10 +18,11 @@ from ..constants import SocketOption as Opt
 from ..error import Again, ContextTerminated, ZMQError
 from ..options import SPECS, Options
 from ..routing.pipe import Peer, Pipe, Queued
-from ..routing.sockets import ROUTING_BY_TYPE, Routing
+from ..routing.sockets import ROUTING_BY_TYPE, Pub, Routing
 from ..transport import address as addr
 from ..transport.stream import Connecter, Listener, listening_socket
 from .direct import DirectReader
+from .distributor import Distributor
 from .iothread import LockedLoop
 from .metrics import Counters, socket_stats
 from .monitor import ALL_V1, ALL_V2, Monitor
@@ -57,6 +58,11 @@ class SocketBase:
         # Its type's defaults (LINGER is 0 on SUB), then what the context set for its sockets.
         self.options = Options.for_socket(int(self.socket_type), runtime.socket_defaults)
         self.routing: Routing = ROUTING_BY_TYPE[self.socket_type_name](self.options)
+        #: A PUB's fan-out in batches (engine/distributor.py), where this engine has one.
+        self.distributor: Distributor | None = None
+        if self.fans_out_in_batches and type(self.routing) is Pub:
+            self.distributor = Distributor(self, self.options.int(Opt.SNDHWM))
+            self.routing.outbox = self.distributor.outbox
         self.mailbox: deque[tuple[str, Peer]] = deque()
         self.signal = self.signaler_class()
         self.closed = False
@@ -97,6 +103,8 @@ class SocketBase:
             self.context_terminated()
 
     signaler_class: type[Signaler] = Signaler
+    #: Whether a PUB of this engine gets a Distributor (the threaded engine's I/O thread).
+    fans_out_in_batches = True
     listener_class: Any = Listener
     connecter_class: Any = Connecter
     #: Whether Context.term waits for this socket's sessions to flush (LINGER).
@@ -221,6 +229,11 @@ class SocketBase:
                     routing.unsubscribe(stored)
             return
         self.options.set(option, stored)
+        if self.distributor is not None:
+            # What was sent before goes out under the options it was sent with.
+            self.distributor.flush_here()
+            if option == Opt.SNDHWM:
+                self.distributor.outbox.set_hwm(int(stored))
         retune = getattr(self.routing, "options_changed", None)
         if retune is not None:
             retune()  # (A routing that chooses its methods by its options: PUB, SUB.)
@@ -304,6 +317,10 @@ class SocketBase:
         if taken:
             self.direct_send = False
             return
+        if self.distributor is not None:
+            self.distributor.flush_here()  # (The outbox is full: the I/O thread lags.)
+            if routing.send(message):
+                return
         if self.sessions:
             self._write_here()
             self.process_mailbox()
@@ -583,6 +600,8 @@ class SocketBase:
             return
         if linger_ms is None:
             linger_ms = self.options.int(Opt.LINGER)
+        if self.distributor is not None:
+            self.distributor.flush_here()  # Into the pipes, where LINGER applies.
         self.closed = True
         self._send_ok = self._recv_ok = False
         self.direct_reader.release()

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from ..constants import Errno
 from ..error import ZMQError
-from .pipe import Message, Peer, Queued
+from .pipe import Message, Peer, Pipe, Queued
 from .strategies import FairQueue, LoadBalancer
 from .subscriptions import (
     CANCEL,
@@ -652,7 +652,17 @@ class Pub(Routing):
         if peer is not None:
             self.index.remove(topic, peer)
 
+    #: Set by an engine that fans out for this socket (engine/distributor.py): then a send
+    #: queues the message once, with its subscribers, instead of writing every one's pipe.
+    outbox: Pipe | None = None
+
     def send(self, message: Queued) -> bool:
+        outbox = self.outbox
+        if outbox is not None:
+            subscribers = self.index.subscribers(
+                message if isinstance(message, bytes) else message[0]
+            )
+            return not subscribers or outbox.write((message, subscribers))  # type: ignore[arg-type]
         for peer in self.index.match(message if isinstance(message, bytes) else message[0]):
             if not peer.outbound.write(message) and not (
                 peer.make_room() and peer.outbound.write(message)

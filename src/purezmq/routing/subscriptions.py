@@ -135,7 +135,17 @@ class SubscriberIndex:
 
     def __init__(self) -> None:
         self._peers: dict[bytes, set[Peer]] = {}
+        #: The same as tuples, replaced (never changed) when a topic's subscribers change: a
+        #: snapshot another thread may go through later (see ``subscribers``).
+        self._frozen: dict[bytes, tuple[Peer, ...]] = {}
         self._lengths = _LengthIndex()
+
+    def _refreeze(self, topic: bytes) -> None:
+        peers = self._peers.get(topic)
+        if peers:
+            self._frozen[topic] = tuple(peers)
+        else:
+            self._frozen.pop(topic, None)
 
     def __len__(self) -> int:
         """How many distinct topics have a subscriber (TOPICS_COUNT)."""
@@ -149,9 +159,11 @@ class SubscriberIndex:
         peers = self._peers.get(topic)
         if peers is None:
             self._peers[topic] = {peer}
+            self._refreeze(topic)
             self._lengths.add(len(topic))
             return True
         peers.add(peer)
+        self._refreeze(topic)
         return False
 
     def remove(self, topic: bytes, peer: Peer) -> bool:
@@ -161,8 +173,10 @@ class SubscriberIndex:
             return False
         peers.discard(peer)
         if peers:
+            self._refreeze(topic)
             return False
         del self._peers[topic]
+        self._refreeze(topic)
         self._lengths.remove(len(topic))
         return True
 
@@ -172,6 +186,14 @@ class SubscriberIndex:
         theirs = sorted(topic for topic, peers in self._peers.items() if peer in peers)
         orphaned = [topic for topic in theirs if self.remove(topic, peer)]
         return theirs if every else orphaned
+
+    def subscribers(self, data: bytes) -> tuple[Peer, ...]:
+        """``match`` as a snapshot that later changes do not touch; the same tuple for every
+        message while the subscriptions stay as they are (so runs of messages can be told)."""
+        lengths = self._lengths.lengths
+        if len(lengths) == 1:
+            return self._frozen.get(data[: lengths[0]], ())
+        return tuple(self.match(data))
 
     def match(self, data: bytes) -> AbstractSet[Peer]:
         """The peers subscribed to a prefix of ``data`` (not to be changed by the caller)."""
