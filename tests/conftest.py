@@ -48,6 +48,14 @@ def pyctx() -> Iterator[_pyzmq.Context]:
 
 
 @pytest.fixture
+def pctx() -> Iterator[object]:
+    """A purezmq context (beside ``pyctx``, for tests that always pit one against the other)."""
+    context = importlib.import_module("purezmq").Context()
+    yield context
+    context.destroy(linger=0)
+
+
+@pytest.fixture
 def ipc_dir() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="purezmq-") as path:
         yield path

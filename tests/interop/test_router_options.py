@@ -264,13 +264,6 @@ def test_purezmq_connect_routing_id_in_use_is_einval() -> None:
 
 
 @pytest.fixture
-def pctx() -> Iterator[purezmq.Context]:
-    context = purezmq.Context()
-    yield context
-    context.destroy(linger=0)
-
-
-@pytest.fixture
 def pyctx2() -> Iterator[pyzmq.Context]:
     context = pyzmq.Context()
     yield context

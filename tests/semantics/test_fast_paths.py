@@ -16,11 +16,11 @@ import purezmq
 from purezmq.engine.direct import RECLAIM_AFTER
 
 
-def _pair(pctx, lctx, ours: int, theirs: int, endpoint: str = "tcp://127.0.0.1:*"):
+def _pair(pctx, pyctx, ours: int, theirs: int, endpoint: str = "tcp://127.0.0.1:*"):
     mine = pctx.socket(ours)
     mine.rcvtimeo = mine.sndtimeo = 5000
     mine.bind(endpoint)
-    peer = lctx.socket(theirs)
+    peer = pyctx.socket(theirs)
     peer.rcvtimeo = peer.sndtimeo = 5000
     peer.connect(mine.last_endpoint.decode())
     return mine, peer
@@ -56,11 +56,11 @@ def _borrowing_round_trip(rep, req) -> None:
 
 
 @pytest.mark.parametrize("transport", ["tcp", "ipc"])
-def test_ping_pong_of_mixed_sizes_arrives_whole_and_in_order(pctx, lctx, ipc_dir, transport):
+def test_ping_pong_of_mixed_sizes_arrives_whole_and_in_order(pctx, pyctx, ipc_dir, transport):
     """Replies written at once and requests read in the socket's thread, with bodies from empty
     to 3 MB (partial writes, frames split over many reads, the pipe stalling)."""
     endpoint = "tcp://127.0.0.1:*" if transport == "tcp" else f"ipc://{ipc_dir}/fast.sock"
-    router, dealer = _pair(pctx, lctx, purezmq.ROUTER, pyzmq.DEALER, endpoint)
+    router, dealer = _pair(pctx, pyctx, purezmq.ROUTER, pyzmq.DEALER, endpoint)
     rng = random.Random(7)
     for number in range(300):
         size = rng.choice([0, 1, 16, 255, 256, 9000, 70_000, 3_000_000 if number % 50 == 0 else 5])
@@ -72,7 +72,7 @@ def test_ping_pong_of_mixed_sizes_arrives_whole_and_in_order(pctx, lctx, ipc_dir
         assert dealer.recv_multipart() == [tag, body[::-1]]
 
 
-def test_a_burst_past_the_high_water_mark_arrives_in_order(pctx, lctx):
+def test_a_burst_past_the_high_water_mark_arrives_in_order(pctx, pyctx):
     """The sender writes its full pipe out itself instead of sleeping; the receiver reads in
     its own thread through the pipe's stalls."""
     push, pull = pctx.socket(purezmq.PUSH), pctx.socket(purezmq.PULL)
@@ -87,7 +87,7 @@ def test_a_burst_past_the_high_water_mark_arrives_in_order(pctx, lctx):
 
 
 @pytest.mark.parametrize("hwm", [4, 10, 64])
-def test_polling_after_a_received_batch_lets_a_stalled_sender_go_on(pctx, lctx, hwm):
+def test_polling_after_a_received_batch_lets_a_stalled_sender_go_on(pctx, pyctx, hwm):
     """A receive takes a batch that goes on counting against RCVHWM; a poll after the batch
     was handed out must free that room and wake the connection stalled at the mark (a libzmq
     PUSH far ahead), or the stream stops."""
@@ -95,7 +95,7 @@ def test_polling_after_a_received_batch_lets_a_stalled_sender_go_on(pctx, lctx, 
     pull.rcvhwm = hwm
     pull.rcvtimeo = 5000
     pull.bind("tcp://127.0.0.1:*")
-    push = lctx.socket(pyzmq.PUSH)
+    push = pyctx.socket(pyzmq.PUSH)
     push.connect(pull.last_endpoint.decode())
     count = 20 * hwm
     for number in range(count):
@@ -109,9 +109,9 @@ def test_polling_after_a_received_batch_lets_a_stalled_sender_go_on(pctx, lctx, 
     assert got == list(range(count))
 
 
-def test_poller_after_a_receive_still_wakes(pctx, lctx):
+def test_poller_after_a_receive_still_wakes(pctx, pyctx):
     """recv borrowed the connection; a Poller that waits next must still see what comes."""
-    rep, req = _pair(pctx, lctx, purezmq.REP, pyzmq.REQ)
+    rep, req = _pair(pctx, pyctx, purezmq.REP, pyzmq.REQ)
     _borrowing_round_trip(rep, req)
     poller = purezmq.Poller()
     poller.register(rep, purezmq.POLLIN)
@@ -120,9 +120,9 @@ def test_poller_after_a_receive_still_wakes(pctx, lctx):
     assert rep.recv() == b"two"
 
 
-def test_fd_after_a_receive_turns_readable(pctx, lctx):
+def test_fd_after_a_receive_turns_readable(pctx, pyctx):
     """The FD contract (edge-triggered readiness, then EVENTS) holds after a borrowing recv."""
-    rep, req = _pair(pctx, lctx, purezmq.REP, pyzmq.REQ)
+    rep, req = _pair(pctx, pyctx, purezmq.REP, pyzmq.REQ)
     _borrowing_round_trip(rep, req)
     fd = rep.getsockopt(purezmq.FD)
     rep.getsockopt(purezmq.EVENTS)
@@ -134,8 +134,8 @@ def test_fd_after_a_receive_turns_readable(pctx, lctx):
     assert rep.recv(purezmq.NOBLOCK) == b"two"
 
 
-def test_the_io_thread_takes_an_idle_connection_back(pctx, lctx):
-    rep, req = _pair(pctx, lctx, purezmq.REP, pyzmq.REQ)
+def test_the_io_thread_takes_an_idle_connection_back(pctx, pyctx):
+    rep, req = _pair(pctx, pyctx, purezmq.REP, pyzmq.REQ)
     _borrowing_round_trip(rep, req)
     reader = rep._core.direct_reader
     deadline = time.monotonic() + 5
@@ -151,13 +151,13 @@ def test_the_io_thread_takes_an_idle_connection_back(pctx, lctx):
     assert rep.recv() == b"two"
 
 
-def test_publisher_writes_out_before_dropping(pctx, lctx):
+def test_publisher_writes_out_before_dropping(pctx, pyctx):
     """A PUB whose pipe to a SUB is full hands it to the connection before dropping: a burst
     far past SNDHWM to a reading SUB loses less than all but the HWM."""
     pub = pctx.socket(purezmq.PUB)
     pub.sndhwm = 100
     pub.bind("tcp://127.0.0.1:*")
-    sub = lctx.socket(pyzmq.SUB)
+    sub = pyctx.socket(pyzmq.SUB)
     sub.rcvhwm = 0
     sub.subscribe(b"")
     sub.connect(pub.last_endpoint.decode())

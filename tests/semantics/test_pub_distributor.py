@@ -34,7 +34,7 @@ def _sub(context, module, endpoint: str, topic: bytes = b""):
     return sub
 
 
-def test_every_subscriber_gets_every_message_in_order(pctx, lctx, ipc_dir):
+def test_every_subscriber_gets_every_message_in_order(pctx, pyctx, ipc_dir):
     """libzmq SUBs over tcp and ipc and a purezmq SUB over inproc on one PUB; single and
     multipart messages."""
     pub = pctx.socket(purezmq.PUB)
@@ -43,8 +43,8 @@ def test_every_subscriber_gets_every_message_in_order(pctx, lctx, ipc_dir):
     pub.bind(f"ipc://{ipc_dir}/distributor")
     pub.bind("inproc://distributor")
     subs = [
-        _sub(lctx, pyzmq, f"tcp://127.0.0.1:{port}"),
-        _sub(lctx, pyzmq, f"ipc://{ipc_dir}/distributor"),
+        _sub(pyctx, pyzmq, f"tcp://127.0.0.1:{port}"),
+        _sub(pyctx, pyzmq, f"ipc://{ipc_dir}/distributor"),
         _sub(pctx, purezmq, "inproc://distributor"),
     ]
     _subscribed(pub, subs)
@@ -62,12 +62,12 @@ def test_every_subscriber_gets_every_message_in_order(pctx, lctx, ipc_dir):
             assert frames == ([b"multi", body] if number % 100 == 0 else [body]), (sub, number)
 
 
-def test_topics_are_filtered_per_subscriber(pctx, lctx):
+def test_topics_are_filtered_per_subscriber(pctx, pyctx):
     pub = pctx.socket(purezmq.PUB)
     pub.sndhwm = 0
     port = pub.bind_to_random_port("tcp://127.0.0.1")
     endpoint = f"tcp://127.0.0.1:{port}"
-    a, b = _sub(lctx, pyzmq, endpoint, b"a"), _sub(lctx, pyzmq, endpoint, b"b")
+    a, b = _sub(pyctx, pyzmq, endpoint, b"a"), _sub(pyctx, pyzmq, endpoint, b"b")
     _subscribed(pub, [a], b"a")
     _subscribed(pub, [b], b"b")
     for number in range(3000):
@@ -82,9 +82,9 @@ def test_topics_are_filtered_per_subscriber(pctx, lctx):
         assert got == expected
 
 
-def test_what_was_sent_before_close_is_delivered(pctx, lctx):
+def test_what_was_sent_before_close_is_delivered(pctx, pyctx):
     """The outbox is distributed at close, before LINGER's flush: nothing is left in it."""
-    sub = lctx.socket(pyzmq.SUB)
+    sub = pyctx.socket(pyzmq.SUB)
     sub.rcvhwm = 0
     sub.rcvtimeo = 5000
     sub.subscribe(b"")
@@ -101,13 +101,13 @@ def test_what_was_sent_before_close_is_delivered(pctx, lctx):
     assert [int.from_bytes(sub.recv(), "big") for _ in range(count)] == list(range(count))
 
 
-def test_a_full_outbox_never_blocks_the_publisher(pctx, lctx):
+def test_a_full_outbox_never_blocks_the_publisher(pctx, pyctx):
     """SNDHWM bounds the outbox too: a sender that fills it distributes it itself, at once (a
     NOBLOCK send never raises Again), and the reading SUB gets the messages in order."""
     pub = pctx.socket(purezmq.PUB)
     pub.sndhwm = 10
     port = pub.bind_to_random_port("tcp://127.0.0.1")
-    sub = _sub(lctx, pyzmq, f"tcp://127.0.0.1:{port}")
+    sub = _sub(pyctx, pyzmq, f"tcp://127.0.0.1:{port}")
     _subscribed(pub, [sub])
     count = 3000
     for number in range(count):
@@ -119,12 +119,12 @@ def test_a_full_outbox_never_blocks_the_publisher(pctx, lctx):
     assert len(received) > 1000, len(received)  # (The kernel's buffers take the most.)
 
 
-def test_a_sndhwm_change_keeps_the_order(pctx, lctx):
+def test_a_sndhwm_change_keeps_the_order(pctx, pyctx):
     """An option changed between sends: what was sent before goes out first."""
     pub = pctx.socket(purezmq.PUB)
     pub.sndhwm = 0
     port = pub.bind_to_random_port("tcp://127.0.0.1")
-    sub = _sub(lctx, pyzmq, f"tcp://127.0.0.1:{port}")
+    sub = _sub(pyctx, pyzmq, f"tcp://127.0.0.1:{port}")
     _subscribed(pub, [sub])
     for number in range(2000):
         if number == 1000:
@@ -133,11 +133,11 @@ def test_a_sndhwm_change_keeps_the_order(pctx, lctx):
     assert [int.from_bytes(sub.recv(), "big") for _ in range(2000)] == list(range(2000))
 
 
-def test_stats_count_the_messages_distributed(pctx, lctx):
+def test_stats_count_the_messages_distributed(pctx, pyctx):
     pub = pctx.socket(purezmq.PUB)
     pub.sndhwm = 0
     port = pub.bind_to_random_port("tcp://127.0.0.1")
-    subs = [_sub(lctx, pyzmq, f"tcp://127.0.0.1:{port}") for _ in range(3)]
+    subs = [_sub(pyctx, pyzmq, f"tcp://127.0.0.1:{port}") for _ in range(3)]
     _subscribed(pub, subs)
     before = pub.stats()["messages_out"]
     for number in range(500):

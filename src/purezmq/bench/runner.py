@@ -163,6 +163,19 @@ def _bind_spec(transport: str, tmpdir: str, name: str) -> str:
 _run_serial = 0
 
 
+def _guarded(timeout: float, body: Callable[[_Group], dict[str, Any]]) -> dict[str, Any]:
+    """``body`` run with a group of workers and its deadline: its result, or the failure."""
+    group = _Group(timeout)
+    try:
+        return body(group)
+    except _Timeout as exc:
+        return {"error": "timeout", "detail": f"after {timeout:g} s: {exc}"}
+    except _Failed as exc:
+        return {"error": "error", "detail": str(exc)}
+    finally:
+        group.close()
+
+
 def run_once(
     test: Test, lib: str, count: int, size: int, timeout: float, tmpdir: str
 ) -> dict[str, Any]:
@@ -179,21 +192,20 @@ def run_once(
         common.append("--aio")
     if test.trio:
         common.append("--trio")
-    group = _Group(timeout)
     started = time.monotonic()
-    try:
+
+    def body(group: _Group) -> dict[str, Any]:
         if test.kind in ("inproc_thr", "inproc_lat"):
             proc = group.start(test.kind, [test.kind.replace("_", "-"), *common])
             result = group.expect(proc, "RESULT")
         elif test.kind == "thr":
             bind = _bind_spec(test.transport, tmpdir, name)
             curve = ["--curve"] if test.curve else []
-            if test.compress:
-                common.append("--compress")
-            recv = group.start("receiver", ["thr-recv", *common, *curve, "--bind", bind])
+            compress = ["--compress"] if test.compress else []
+            recv = group.start("receiver", ["thr-recv", *common, *compress, *curve, "--bind", bind])
             endpoint, *server_key = group.expect(recv, "READY").split()
             key = ["--serverkey", server_key[0]] if server_key else []
-            group.start("sender", ["thr-send", *common, *key, "--connect", endpoint])
+            group.start("sender", ["thr-send", *common, *compress, *key, "--connect", endpoint])
             result = group.expect(recv, "RESULT")
         elif test.kind == "lat":
             bind = _bind_spec(test.transport, tmpdir, name)
@@ -216,13 +228,10 @@ def run_once(
             result = group.expect(pub, "RESULT")
         else:  # pragma: no cover - TESTS and this function are kept in step
             raise ValueError(f"unknown kind {test.kind}")
-        raw: dict[str, Any] = json.loads(result)
-    except _Timeout as exc:
-        raw = {"error": "timeout", "detail": f"after {timeout:g} s: {exc}"}
-    except _Failed as exc:
-        raw = {"error": "error", "detail": str(exc)}
-    finally:
-        group.close()
+        figures: dict[str, Any] = json.loads(result)
+        return figures
+
+    raw = _guarded(timeout, body)
     raw["wall"] = round(time.monotonic() - started, 3)
     return raw
 
@@ -416,19 +425,6 @@ class ScalingPlan:
     messages: int
     size: int
     idle_connections: int  # 0: no memory measure
-
-
-def _guarded(timeout: float, body: Callable[[_Group], dict[str, Any]]) -> dict[str, Any]:
-    """``body`` run with a group of workers and its deadline: its result, or the failure."""
-    group = _Group(timeout)
-    try:
-        return body(group)
-    except _Timeout as exc:
-        return {"error": "timeout", "detail": f"after {timeout:g} s: {exc}"}
-    except _Failed as exc:
-        return {"error": "error", "detail": str(exc)}
-    finally:
-        group.close()
 
 
 def _scaling_once(lib: str, spec: ScalingPlan, timeout: float) -> dict[str, Any]:

@@ -27,15 +27,14 @@ class Distributor:
     def __init__(self, socket: Any, hwm: int) -> None:
         self.socket = socket
         self.outbox = Pipe(hwm, reader=self)
-        self.outbox.writer = self
 
-    # Pipe listener: on_readable from the socket's thread (a send), on_writable never needed
-    # (a full outbox is emptied by the sender itself, see flush_here).
+    # The outbox's reader: on_readable from the socket's thread (a send). (It has no writer to
+    # wake: a sender that finds it full empties it itself, see flush_here.)
 
     def on_readable(self, pipe: Pipe) -> None:
         self.socket.schedule_io(self.pump)
 
-    def on_writable(self, pipe: Pipe) -> None:
+    def on_writable(self, pipe: Pipe) -> None:  # (PipeListener's; never called here.)
         pass
 
     def flush_here(self) -> None:

@@ -228,12 +228,12 @@ class SocketBase:
                 else:
                     routing.unsubscribe(stored)
             return
-        self.options.set(option, stored)
         if self.distributor is not None:
             # What was sent before goes out under the options it was sent with.
             self.distributor.flush_here()
             if option == Opt.SNDHWM:
                 self.distributor.outbox.set_hwm(int(stored))
+        self.options.set(option, stored)
         retune = getattr(self.routing, "options_changed", None)
         if retune is not None:
             retune()  # (A routing that chooses its methods by its options: PUB, SUB.)

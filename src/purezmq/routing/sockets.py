@@ -657,13 +657,12 @@ class Pub(Routing):
     outbox: Pipe | None = None
 
     def send(self, message: Queued) -> bool:
+        topic = message if isinstance(message, bytes) else message[0]
         outbox = self.outbox
         if outbox is not None:
-            subscribers = self.index.subscribers(
-                message if isinstance(message, bytes) else message[0]
-            )
+            subscribers = self.index.subscribers(topic)
             return not subscribers or outbox.write((message, subscribers))  # type: ignore[arg-type]
-        for peer in self.index.match(message if isinstance(message, bytes) else message[0]):
+        for peer in self.index.match(topic):
             if not peer.outbound.write(message) and not (
                 peer.make_room() and peer.outbound.write(message)
             ):

@@ -157,14 +157,13 @@ class SubscriberIndex:
     def add(self, topic: bytes, peer: Peer) -> bool:
         """True if nobody was subscribed to this topic before."""
         peers = self._peers.get(topic)
+        first = peers is None
         if peers is None:
-            self._peers[topic] = {peer}
-            self._refreeze(topic)
+            peers = self._peers[topic] = set()
             self._lengths.add(len(topic))
-            return True
         peers.add(peer)
         self._refreeze(topic)
-        return False
+        return first
 
     def remove(self, topic: bytes, peer: Peer) -> bool:
         """True if this removed the topic's last subscriber."""
@@ -172,13 +171,11 @@ class SubscriberIndex:
         if peers is None or peer not in peers:
             return False
         peers.discard(peer)
-        if peers:
-            self._refreeze(topic)
-            return False
-        del self._peers[topic]
+        if not peers:
+            del self._peers[topic]
+            self._lengths.remove(len(topic))
         self._refreeze(topic)
-        self._lengths.remove(len(topic))
-        return True
+        return not peers
 
     def remove_peer(self, peer: Peer, every: bool = False) -> list[bytes]:
         """Forget a peer; the topics left with no subscriber at all (``every``: all the topics
