@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import importlib
+import struct
 import time
 from collections.abc import Iterator
 from types import ModuleType
@@ -171,9 +172,15 @@ def test_probe_router_once_per_dealer_connect(lib: ModuleType, ctx: Any, peer_ct
     dealer.reconnect_ivl = 20
     dealer.setsockopt(lib.ROUTING_ID, b"D")
     dealer.setsockopt(lib.PROBE_ROUTER, 1)
+    monitor = dealer.get_monitor_socket(lib.EVENT_DISCONNECTED)
+    monitor.rcvtimeo = WAIT_MS
     dealer.connect(f"tcp://127.0.0.1:{port}")
     assert router.recv_multipart() == [b"D", b""]
     router.close()
+    # Sent before the DEALER sees the close, "after" may go down the dying connection and be
+    # lost (libzmq does the same): wait for the disconnect, then it waits in the pipe.
+    event, _ = struct.unpack("=HI", monitor.recv_multipart()[0])
+    assert event == lib.EVENT_DISCONNECTED
     again = _rebind(peer_ctx, port)
     dealer.send(b"after")
     assert again.recv_multipart() == [b"D", b"after"]
