@@ -146,3 +146,38 @@ def test_stats_count_the_messages_distributed(pctx, pyctx):
         for _ in range(500):
             sub.recv()
     assert pub.stats()["messages_out"] - before == 1500
+
+
+def test_plain_and_compressed_subscribers_share_a_batch(pctx, pyctx):
+    """A batch is encoded once for the plain connections; a compressed one (purezmq's own,
+    with a purezmq SUB) still encodes its own: each gets every message, in its own form."""
+    document = b"".join(b'{"n": %d, "tags": ["a", "b"]},' % n for n in range(500))
+    pub = pctx.socket(purezmq.PUB)
+    pub.sndhwm = 0
+    pub.set_compression(["zlib"])
+    port = pub.bind_to_random_port("tcp://127.0.0.1")
+    compressed = _sub_compressed(pctx, f"tcp://127.0.0.1:{port}")
+    subs = [
+        _sub(pyctx, pyzmq, f"tcp://127.0.0.1:{port}"),
+        compressed,
+        _sub(pyctx, pyzmq, f"tcp://127.0.0.1:{port}"),
+    ]
+    _subscribed(pub, subs)
+    before = compressed.stats()["bytes_in"]
+    count = 200
+    for number in range(count):
+        pub.send_multipart([number.to_bytes(4, "big"), document])
+    for sub in subs:
+        for number in range(count):
+            assert sub.recv_multipart() == [number.to_bytes(4, "big"), document], (sub, number)
+    assert compressed.stats()["bytes_in"] - before < count * len(document) / 4
+
+
+def _sub_compressed(context, endpoint: str):
+    sub = context.socket(purezmq.SUB)
+    sub.rcvhwm = 0
+    sub.rcvtimeo = 5000
+    sub.set_compression(["zlib"])
+    sub.subscribe(b"")
+    sub.connect(endpoint)
+    return sub

@@ -15,6 +15,7 @@ from purezmq.protocol.frames import (
     COMMAND,
     LONG,
     FrameDecoder,
+    SharedBatch,
     encode_command,
     encode_message,
     encode_messages,
@@ -161,6 +162,16 @@ def test_encode_messages_is_the_same_bytes_as_one_at_a_time(batch):
     chunks: list[bytes] = []
     encode_messages(batch, chunks)
     assert b"".join(chunks) == wire(batch)
+
+
+@FAST
+@given(batch=messages)
+def test_a_shared_batch_is_encoded_once_as_encode_messages_does(batch):
+    """A PUB's batch for many connections: the same chunks for each, encoded on first use."""
+    shared = SharedBatch(batch)
+    first = shared.chunks()
+    assert b"".join(first) == wire(batch)
+    assert shared.chunks() is first
 
 
 @FAST

@@ -7,13 +7,15 @@ where the subscription index lives) and queues it once, with a snapshot of its s
 the outbox; this distributor, in the I/O thread, takes a batch and hands it to each subscriber's
 connection in one call when that connection is free and has nothing queued before it, or into
 its pipe (where the high-water mark still drops per subscriber, as libzmq's PUB does) when it
-is busy. Per delivery that leaves a share of one write.
+is busy. A batch is encoded once for all the plain (unencrypted, uncompressed) connections it
+goes to: per delivery that leaves a share of one write.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..protocol.frames import SharedBatch
 from ..routing.pipe import Peer, Pipe, Queued
 from .session import Session
 
@@ -70,11 +72,12 @@ class Distributor:
 
     def _deliver(self, messages: list[Queued], subscribers: tuple[Peer, ...]) -> None:
         routing = self.socket.routing
+        batch = SharedBatch(messages)  # (Encoded once, for all the plain connections.)
         for peer in subscribers:
             if peer.detached:
                 continue
             owner = peer.owner  # (A Session for tcp/ipc; inproc peers read the pipe itself.)
-            if isinstance(owner, Session) and owner.send_now(messages):
+            if isinstance(owner, Session) and owner.send_now(batch):
                 continue
             taken = peer.outbound.write_many(messages)
             if taken < len(messages):

@@ -24,6 +24,7 @@ from ..protocol import (
     ProtocolError,
     SubscriptionChange,
 )
+from ..protocol.frames import SharedBatch
 from ..protocol.mechanisms import AuthRequest, HandshakeRefused
 from ..protocol.tls import TlsConnection
 from ..protocol.zws import ZwsConnection
@@ -438,6 +439,16 @@ class StreamEngine:
             return
         self._flush()
 
+    def send_shared(self, batch: SharedBatch) -> None:
+        """Write a batch bound for many connections: its one encoding where this connection
+        sends plain frames, else encoded here as ``send`` does."""
+        connection = self.connection
+        if type(connection) is Connection and connection.sends_plain_frames:
+            connection.send_encoded(batch.chunks())
+            self._flush()
+        else:
+            self.send(batch.messages)
+
     def _flush(self) -> None:
         transport = self.transport
         if transport is not None:
@@ -774,9 +785,9 @@ class Session:
         if self.closing:
             self._check_linger_done()
 
-    def send_now(self, messages: list[Queued]) -> bool:
-        """A PUB's distributor (holding the I/O lock): hand ``messages`` to the connection
-        at once when it is up, free to write and has nothing queued before them."""
+    def send_now(self, batch: SharedBatch) -> bool:
+        """A PUB's distributor (holding the I/O lock): hand ``batch`` to the connection at
+        once when it is up, free to write and has nothing queued before it."""
         engine = self.engine
         if (
             engine is None
@@ -787,8 +798,8 @@ class Session:
             or type(self.peer.outbound) is ConflatePipe  # (CONFLATE: only what is queued last.)
         ):
             return False
-        self.socket.counters.messages_out += len(messages)
-        engine.send(messages)
+        self.socket.counters.messages_out += len(batch.messages)
+        engine.send_shared(batch)
         return True
 
     def _unstall(self) -> None:

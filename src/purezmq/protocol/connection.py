@@ -228,6 +228,17 @@ class Connection:
         else:
             encode_messages(messages, self._outgoing)
 
+    @property
+    def sends_plain_frames(self) -> bool:
+        """Whether this connection sends messages as their plain ZMTP frames (in traffic, not
+        encrypted, not compressed): then it may take them already encoded (send_encoded)."""
+        return self.state is State.TRAFFIC and not self._encrypting and self.compression is None
+
+    def send_encoded(self, chunks: list[bytes]) -> None:
+        """Send messages already in their plain wire form (``encode_messages``'s chunks), when
+        ``sends_plain_frames``."""
+        self._outgoing.extend(chunks)
+
     def _send_command(self, name: bytes, data: bytes) -> None:
         if self._encrypting:
             body = self.mechanism.encode(COMMAND, bytes((len(name),)) + name + data)

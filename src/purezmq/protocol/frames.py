@@ -135,6 +135,23 @@ def encode_messages(messages: list[Outgoing], chunks: list[bytes]) -> None:
         chunks.append(b"".join(parts))
 
 
+class SharedBatch:
+    """Messages bound for many plain connections (a PUB's fan-out): encoded once, by the first
+    connection that takes them in their wire form, and the same chunks written to all."""
+
+    __slots__ = ("messages", "_chunks")
+
+    def __init__(self, messages: list[Outgoing]) -> None:
+        self.messages = messages
+        self._chunks: list[bytes] | None = None
+
+    def chunks(self) -> list[bytes]:
+        if self._chunks is None:
+            self._chunks = []
+            encode_messages(self.messages, self._chunks)
+        return self._chunks
+
+
 def encode_command(name: bytes, data: bytes = b"") -> bytes:
     body = bytes((len(name),)) + name + data
     return frame_header(COMMAND, len(body)) + body
