@@ -267,14 +267,20 @@ def test_peer_links_pipes():
 # -- FairQueue / LoadBalancer --------------------------------------------------------------------
 
 
-def test_fair_queue_round_robin():
-    a, b, c = make_peer(), make_peer(), make_peer()
-    for name, peer, count in ((b"a", a, 3), (b"b", b, 1), (b"c", c, 2)):
+def _three_peers_queued() -> tuple[FairQueue, tuple[Peer, Peer, Peer]]:
+    """Peers a, b, c with 3, 1 and 2 messages waiting, active in that order."""
+    peers = make_peer(), make_peer(), make_peer()
+    for name, peer, count in zip((b"a", b"b", b"c"), peers, (3, 1, 2), strict=True):
         for i in range(count):
             peer.inbound.write([name + b"%d" % i])
     fq = FairQueue()
-    for peer in (a, b, c):
+    for peer in peers:
         fq.activate(peer)
+    return fq, peers
+
+
+def test_fair_queue_round_robin():
+    fq, (a, b, c) = _three_peers_queued()
     got = []
     while (found := fq.recv()) is not None:
         got.append(found[0][0])
@@ -309,6 +315,50 @@ def test_fair_queue_recv_many_batches_only_a_lone_peer():
     assert fq.recv_many(3) == ([[b"b0"]], b)
     assert fq.recv_many(3) == ([[b"a4"]], a)
     assert fq.recv_many(3) is None
+
+
+def test_fair_queue_recv_round_is_what_recv_gives_one_by_one():
+    """A round at once: one message from each peer in turn, emptied peers leaving the queue;
+    a lone peer's up to the limit."""
+    fq, (a, b, c) = _three_peers_queued()
+    rounds = []
+    while taken := fq.recv_round(2):
+        rounds.append([(message, peer) for message, peer in taken])
+    assert rounds == [
+        [([b"a0"], a), ([b"b0"], b), ([b"c0"], c)],
+        [([b"a1"], a), ([b"c1"], c)],  # b had no more: it left in that round.
+        [([b"a2"], a)],  # a alone now.
+    ]
+    for i in range(5):
+        a.inbound.write([b"x%d" % i])
+    fq.activate(a)
+    assert fq.recv_round(3) == [([b"x0"], a), ([b"x1"], a), ([b"x2"], a)]
+
+
+def test_router_reads_a_round_and_hands_it_out_in_order():
+    """ROUTER reads a fair-queue round at once: the order stays one message per peer in
+    turn, each with its id, and a peer that joins during the round (its connect notice
+    first) comes after it."""
+    router = routing(sockets.Router, router_notify=1)
+    a, b = make_peer(identity=b"A"), make_peer(identity=b"B")
+    router.attach(a)
+    router.attach(b)
+    assert router.recv() == ([b"A", b""], a)
+    assert router.recv() == ([b"B", b""], b)
+    deliver(router, a, [b"a0"], [b"a1", b"more"])
+    deliver(router, b, [b"b0"])
+    assert router.recv() == ([b"A", b"a0"], a)
+    assert router.has_in()
+    c = make_peer(identity=b"C")
+    router.attach(c)
+    deliver(router, c, [b"c0"])
+    assert recv_all(router) == [
+        [b"B", b"b0"],
+        [b"C", b""],
+        [b"A", b"a1", b"more"],
+        [b"C", b"c0"],
+    ]
+    assert not router.has_in()
 
 
 def test_ready_batch_keeps_round_robin_with_several_peers():

@@ -55,6 +55,25 @@ class FairQueue:
             return messages, peer
         return None
 
+    def recv_round(self, limit: int) -> list[tuple[Queued, Peer]]:
+        """A whole round at once: the next message of each peer with messages, in turn, as
+        that many ``recv`` calls would give them (so that a receiver pays the round's calls
+        once, not once a message); up to ``limit`` messages when one peer only has any."""
+        active = self._active
+        if len(active) == 1:
+            found = self.recv_many(limit)
+            return [] if found is None else [(message, found[1]) for message in found[0]]
+        taken: list[tuple[Queued, Peer]] = []
+        for _ in range(len(active)):
+            peer = active.popleft()
+            message = peer.inbound.read()
+            if message is None:
+                self._members.discard(peer)
+            else:
+                active.append(peer)
+                taken.append((message, peer))
+        return taken
+
 
 class LoadBalancer:
     """Round-robin over the peers whose pipes have room; full peers wait to be reactivated."""
