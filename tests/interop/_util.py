@@ -57,6 +57,13 @@ def free_tcp_port() -> int:
         return s.getsockname()[1]
 
 
+def free_udp_port() -> int:
+    """A loopback udp port that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def digest(frames: Sequence[bytes]) -> list[tuple[int, str]]:
     """Compact, comparable description of a multipart message (size + hash of every frame)."""
     return [(len(f), hashlib.sha1(bytes(f)).hexdigest()[:12]) for f in frames]

@@ -27,6 +27,7 @@ import purezmq.asyncio
 
 from . import _libzmq_ctypes as libzmq5
 from ._netns import run_in_namespace
+from ._util import free_udp_port
 
 pytestmark = pytest.mark.timeout(60)
 TIMEOUT_MS = 5000
@@ -39,12 +40,6 @@ def ctx() -> Iterator[purezmq.Context]:
     context = purezmq.Context()
     yield context
     context.destroy(linger=0)
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def dish_on(ctx: Any, endpoint: str, *groups: str) -> Any:

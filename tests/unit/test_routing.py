@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from purezmq.constants import Errno
 from purezmq.error import ZMQError
 from purezmq.routing import sockets
+from purezmq.routing.dgram import MAX_BODY, Dgram, peer_address
 from purezmq.routing.pipe import Peer, Pipe, low_water_mark
 from purezmq.routing.sockets import HICCUP, RoutingOptions
 from purezmq.routing.strategies import FairQueue, LoadBalancer
@@ -620,6 +621,7 @@ def routing(cls: type[sockets.Routing], **options) -> sockets.Routing:
 
 def test_routing_by_type_covers_all():
     assert set(sockets.ROUTING_BY_TYPE) == {
+        "DGRAM",
         "PAIR",
         "PUB",
         "SUB",
@@ -1190,3 +1192,41 @@ def test_only_the_kinds_that_pass_messages_on_untouched_send_bodies_alone():
     bodies = {name for name, cls in sockets.ROUTING_BY_TYPE.items() if cls.sends_bodies}
     # (SERVER, PEER and RADIO take (routing id or group, body) pairs: no frames at all.)
     assert bodies == {"PUSH", "PAIR", "DEALER", "PUB", "XPUB", "CLIENT", "SCATTER", "CHANNEL"}
+
+
+def test_dgram_takes_an_address_and_a_body_and_one_endpoint():
+    dgram = routing(Dgram)
+    assert dgram.send([b"127.0.0.1:9", b"no endpoint yet"]) is True  # Dropped.
+    assert dgram.dropped == 1
+    first, second = make_peer(), make_peer()
+    dgram.attach(first)
+    dgram.attach(second)  # (One endpoint, as libzmq: the second is not heard.)
+    assert dgram.send([b"127.0.0.1:9\0", b"x"]) is True
+    assert drain(first.outbound) == [[b"127.0.0.1:9\0", b"x"]]
+    deliver(dgram, second, [b"127.0.0.1:1", b"unheard"])
+    deliver(dgram, first, [b"127.0.0.1:2", b"heard"])
+    assert recv_all(dgram) == [[b"127.0.0.1:2", b"heard"]]
+    for bad in ([b"127.0.0.1:9"], [b"127.0.0.1:9", b"a", b"b"], [b"host:9", b"a"]):
+        with pytest.raises(ZMQError) as info:
+            dgram.send(bad)
+        assert info.value.errno == errno.EINVAL
+    with pytest.raises(ZMQError) as info:
+        dgram.send([b"127.0.0.1:9", b"x" * (MAX_BODY + 1)])
+    assert info.value.errno == errno.EMSGSIZE
+
+
+@pytest.mark.parametrize(
+    ("frame", "address"),
+    [
+        (b"10.0.0.1:80", ("10.0.0.1", 80)),
+        (b"10.0.0.1:80\0", ("10.0.0.1", 80)),
+        (b"10.0.0.1:0", None),
+        (b"10.0.0.1:65536", None),
+        (b"10.0.0.1", None),
+        (b"example.com:80", None),
+        (b"[::1]:80", None),
+        (b"\xff:80", None),
+    ],
+)
+def test_dgram_peer_address(frame, address):
+    assert peer_address(frame) == address

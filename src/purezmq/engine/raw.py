@@ -35,8 +35,11 @@ _WRITTEN_YET_EVERY = 0.005
 
 def check_raw_transport(socket_type: str, transport: str) -> None:
     """A STREAM's connections are raw tcp or ipc (inproc takes no peer of it): ws:// and
-    wss:// carry ZMTP messages, which it has none of (ENOCOMPATPROTO)."""
+    wss:// carry ZMTP messages, which it has none of (ENOCOMPATPROTO). A DGRAM's datagrams are
+    raw UDP: udp:// only."""
     if socket_type == "STREAM" and transport in ("ws", "wss"):
+        raise ZMQError(Errno.ENOCOMPATPROTO)
+    if socket_type == "DGRAM" and transport != "udp":
         raise ZMQError(Errno.ENOCOMPATPROTO)
 
 

@@ -1,7 +1,9 @@
-"""The udp:// engine of RADIO and DISH (see datagram.py for what every datagram endpoint does).
+"""The udp:// engine of RADIO, DISH and DGRAM (see datagram.py for what every datagram endpoint
+does).
 
 A RADIO's endpoint sends every message to its address (the dishes filter), a DISH's hears
-whoever sends to its port or group. A datagram that is malformed or too large, or that finds
+whoever sends to its port or group, a DGRAM's (bound) both hears and sends, each datagram to
+the address its message names. A datagram that is malformed or too large, or that finds
 the pipe full, is dropped alone, as libzmq drops it.
 """
 
@@ -9,10 +11,11 @@ from __future__ import annotations
 
 import errno
 import logging
-from typing import Any
+from typing import Any, cast
 
 from ..constants import Errno
 from ..constants import SocketOption as Opt
+from ..routing.dgram import peer_address
 from ..transport import address as addr
 from ..transport import udp
 from .datagram import DatagramEndpoint, opened
@@ -25,8 +28,11 @@ _BATCH = 256
 
 
 def check_udp(socket_type: str, binding: bool, endpoint: str) -> None:
-    """libzmq's ENOCOMPATPROTO: udp is for a DISH (bind or connect) and a RADIO (connect)."""
+    """libzmq's ENOCOMPATPROTO: udp is for a DISH (bind or connect), a RADIO (connect) and a
+    DGRAM (bind)."""
     if socket_type == "DISH" or (socket_type == "RADIO" and not binding):
+        return
+    if socket_type == "DGRAM" and binding:
         return
     raise addr.endpoint_error(int(Errno.ENOCOMPATPROTO), endpoint)
 
@@ -37,10 +43,13 @@ class UdpEndpoint(DatagramEndpoint):
     def __init__(self, core: Any, endpoint: str, address: str, binding: bool) -> None:
         super().__init__(core, endpoint)
         self.role = "listener" if binding else "connecter"
-        self.sending = core.socket_type_name == "RADIO"
+        self.raw = core.socket_type_name == "DGRAM"
+        self.sending = core.socket_type_name == "RADIO" or self.raw
         options = core.options
         self.where = udp.parse(endpoint, address, binding)
-        if self.sending:
+        if self.raw:
+            self.sock = udp.receiving_socket(endpoint, self.where)
+        elif self.sending:
             self.sock = udp.sending_socket(
                 endpoint,
                 self.where,
@@ -56,8 +65,32 @@ class UdpEndpoint(DatagramEndpoint):
         self._make_peer()
 
     def _started(self) -> None:
-        if not self.sending:
+        if self.raw:
+            self._start_reading(self._read_raw)
+        elif not self.sending:
             self._start_reading(self._read)
+
+    def _read_raw(self) -> None:
+        """A DGRAM's: each datagram whole (up to 64 KiB, where libzmq cuts at 8 KiB), after
+        the address it came from."""
+        inbound = self.peer.inbound
+        for _ in range(_BATCH):
+            try:
+                data, source = self.sock.recvfrom(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                log.debug("purezmq: udp %s: %s", self.endpoint, exc)
+                return
+            inbound.write([udp.address_frame(source), data])  # (Dropped when full, as libzmq.)
+
+    def _write_raw(self) -> None:
+        while messages := self.peer.outbound.read_many(_BATCH):
+            # (Lists of an address and a body: the routing checked them.)
+            for address, body in cast("list[list[bytes]]", messages):
+                destination = peer_address(address)
+                if destination is not None:
+                    self._send(body, destination)
 
     def _read(self) -> None:
         inbound = self.peer.inbound
@@ -78,6 +111,9 @@ class UdpEndpoint(DatagramEndpoint):
     def _write(self) -> None:
         if self.closed or not self.sending:
             super()._write()
+            return
+        if self.raw:
+            self._write_raw()
             return
         destination = (self.where.host, self.where.port)
         while True:
