@@ -106,6 +106,9 @@ def test_what_a_dgram_refuses(pctx):
         dgram.connect("udp://127.0.0.1:5555")  # (libzmq's DGRAM only binds.)
     assert info.value.errno == purezmq.ENOCOMPATPROTO
     other = pctx.socket(purezmq.DGRAM)
+    other.sndtimeo = 0
+    with pytest.raises(purezmq.Again):  # No endpoint yet: nowhere to send (libzmq asserts).
+        other.send_multipart([b"127.0.0.1:5555", b"x"])
     for endpoint in ("tcp://127.0.0.1:0", "inproc://dgram"):
         with pytest.raises(purezmq.ZMQError) as info:
             other.bind(endpoint)

@@ -62,7 +62,8 @@ class Dgram(_FairQueued):
 
     def send(self, message: Message) -> bool:
         """EINVAL for anything but an address and a body (libzmq's), or an address that is not
-        ``ip:port``; EMSGSIZE for a body no datagram carries. Dropped with no endpoint yet."""
+        ``ip:port``; EMSGSIZE for a body no datagram carries. With no endpoint yet the socket
+        is mute, as a PUSH with no peer: the send waits (libzmq 4.3 asserts)."""
         if isinstance(message, bytes) or len(message) != 2:
             raise ZMQError(errno.EINVAL, "a DGRAM message is an address frame and a body")
         if peer_address(message[0]) is None:
@@ -70,12 +71,11 @@ class Dgram(_FairQueued):
         if len(message[1]) > MAX_BODY:
             raise ZMQError(errno.EMSGSIZE)
         if self.peer is None:
-            self.dropped += 1
-            return True
+            return False
         return self.peer.outbound.write(message)
 
     def has_out(self) -> bool:
-        return self.peer is None or self.peer.outbound.writable()
+        return self.peer is not None and self.peer.outbound.writable()
 
 
 ROUTING_BY_TYPE[Dgram.socket_type] = Dgram
