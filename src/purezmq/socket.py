@@ -611,8 +611,13 @@ class Socket:
 
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
         """Receive one frame: bytes, or a Frame with ``copy=False``."""
-        if not self._recv_frames and copy:
-            # The usual case, kept to one call into the core (the per-message cost matters).
+        frames = self._recv_frames
+        if copy:
+            # The usual cases, kept to one call into the core or none (the per-message cost
+            # matters): the next frame of a message begun (a single-part socket never has
+            # one), or a new message.
+            if frames:
+                return frames.popleft()
             message = self._recv_message(flags)
             if isinstance(message, bytes):
                 return message
@@ -620,8 +625,8 @@ class Socket:
                 return message[0]
             if type(message) is tuple:
                 return message[1]  # (A single-part socket's routing id or group, and body.)
-            self._recv_frames.extend(message)
-            return self._recv_frames.popleft()
+            frames.extend(message)
+            return frames.popleft()
         if self._tag is not None:
             message = self._recv_message(flags)
             peer = self._core.last_peer
