@@ -341,11 +341,17 @@ class SocketBase:
     def wait_writable(self, flags: int, first: bytes | None = None) -> None:
         """Block (or raise Again) until a message could be sent: for the first frame of one
         (``first``, which a routing that looks at it judges: a STREAM's peer id)."""
-        if not self.routing.sends:
+        routing = self.routing
+        judge = None if first is None else getattr(routing, "first_frame", None)
+        if self._send_ok and not self.mailbox and judge is None:
+            # The usual case, once a message: open, nothing new from the pipes, room now.
+            routing.check_send_state()
+            if routing.has_out():
+                return
+        if not routing.sends:
             self.check_open()
             raise ZMQError(errno.ENOTSUP)
         deadline = self._deadline(flags, self.options.sndtimeo)
-        judge = None if first is None else getattr(self.routing, "first_frame", None)
         while True:
             self.signal.clear()
             self.check_open()
