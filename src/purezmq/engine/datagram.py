@@ -7,7 +7,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..constants import SocketOption as Opt
@@ -17,6 +17,10 @@ from ..routing.sockets import TAKES_EVERYTHING
 from ..transport import address as addr
 
 log = logging.getLogger("purezmq")
+
+#: Datagrams read or written per turn of the loop, so that one busy endpoint does not starve
+#: the rest.
+BATCH = 256
 
 
 class DatagramEndpoint:
@@ -78,6 +82,18 @@ class DatagramEndpoint:
         subscriptions, which no datagram carries)."""
         while self.peer.outbound.read_many(256):
             pass
+
+    def _datagrams(self, size: int) -> Iterator[tuple[bytes, Any]]:
+        """The datagrams waiting (up to BATCH, each cut at ``size`` bytes) with their sources;
+        ends when there is none left, or at an error (logged: the next turn reads again)."""
+        for _ in range(BATCH):
+            try:
+                yield self.sock.recvfrom(size)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                log.debug("purezmq: %s: %s", self.endpoint, exc)
+                return
 
     def _send(self, data: bytes, destination: tuple[str, int]) -> None:
         try:

@@ -23,7 +23,7 @@ from ..constants import SocketOption as Opt
 from ..protocol import pgm
 from ..transport import address as addr
 from ..transport.pgm import parse_pgm, receiving_socket, sending_socket, strip_ip_header
-from .datagram import DatagramEndpoint, opened
+from .datagram import BATCH, DatagramEndpoint, opened
 
 log = logging.getLogger("purezmq")
 
@@ -33,7 +33,6 @@ _RECEIVERS = ("SUB", "XSUB")
 #: ambient interval (libzmq's: 30 s).
 _HEARTBEAT_SPM = 0.1
 _AMBIENT_SPM = 30.0
-_BATCH = 256
 
 
 def check_pgm(socket_type: str, endpoint: str) -> None:
@@ -104,14 +103,7 @@ class PgmEndpoint(DatagramEndpoint):
 
     def _read(self) -> None:
         inbound, decoder = self.peer.inbound, self.decoder
-        for _ in range(_BATCH):
-            try:
-                data = self.sock.recv(65536)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError as exc:
-                log.debug("purezmq: %s: %s", self.endpoint, exc)
-                break
+        for data, _ in self._datagrams(65536):
             if self.raw:
                 data = strip_ip_header(data)
             for message in decoder.receive(data, self.loop.time()):
@@ -135,11 +127,7 @@ class PgmEndpoint(DatagramEndpoint):
 
     def _read_naks(self) -> None:
         """A sender's socket: NAKs for this session are answered from the window."""
-        for _ in range(_BATCH):
-            try:
-                data = self.sock.recv(65536)
-            except OSError:
-                return  # (Nothing more to read: BlockingIOError.)
+        for data, _ in self._datagrams(65536):
             try:
                 packet = pgm.decode(strip_ip_header(data) if self.raw else data)
             except Exception:  # noqa: BLE001 - whatever the network brings: not a NAK of ours
@@ -165,7 +153,7 @@ class PgmEndpoint(DatagramEndpoint):
             return  # (A backlog: the rate's timer writes it, then reads the pipe again.)
         outbound, encoder = self.peer.outbound, self.encoder
         while True:
-            messages = outbound.read_many(_BATCH)
+            messages = outbound.read_many(BATCH)
             if not messages:
                 break
             for message in messages:

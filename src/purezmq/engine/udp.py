@@ -15,16 +15,12 @@ from typing import Any, cast
 
 from ..constants import Errno
 from ..constants import SocketOption as Opt
-from ..routing.dgram import peer_address
+from ..routing.dgram import address_frame, peer_address
 from ..transport import address as addr
 from ..transport import udp
-from .datagram import DatagramEndpoint, opened
+from .datagram import BATCH, DatagramEndpoint, opened
 
 log = logging.getLogger("purezmq")
-
-#: Datagrams read or written per turn of the loop, so that one busy endpoint does not starve
-#: the rest.
-_BATCH = 256
 
 
 def check_udp(socket_type: str, binding: bool, endpoint: str) -> None:
@@ -74,18 +70,11 @@ class UdpEndpoint(DatagramEndpoint):
         """A DGRAM's: each datagram whole (up to 64 KiB, where libzmq cuts at 8 KiB), after
         the address it came from."""
         inbound = self.peer.inbound
-        for _ in range(_BATCH):
-            try:
-                data, source = self.sock.recvfrom(65536)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:
-                log.debug("purezmq: udp %s: %s", self.endpoint, exc)
-                return
-            inbound.write([udp.address_frame(source), data])  # (Dropped when full, as libzmq.)
+        for data, source in self._datagrams(65536):
+            inbound.write([address_frame(source), data])  # (Dropped when full, as libzmq.)
 
     def _write_raw(self) -> None:
-        while messages := self.peer.outbound.read_many(_BATCH):
+        while messages := self.peer.outbound.read_many(BATCH):
             # (Lists of an address and a body: the routing checked them.)
             for address, body in cast("list[list[bytes]]", messages):
                 destination = peer_address(address)
@@ -94,14 +83,7 @@ class UdpEndpoint(DatagramEndpoint):
 
     def _read(self) -> None:
         inbound = self.peer.inbound
-        for _ in range(_BATCH):
-            try:
-                data = self.sock.recv(udp.MAX_DATAGRAM + 1)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:
-                log.debug("purezmq: udp %s: %s", self.endpoint, exc)
-                return
+        for data, _ in self._datagrams(udp.MAX_DATAGRAM + 1):
             if len(data) > udp.MAX_DATAGRAM:
                 continue  # (Larger than libzmq takes: dropped.)
             found = udp.message(data)
@@ -117,7 +99,7 @@ class UdpEndpoint(DatagramEndpoint):
             return
         destination = (self.where.host, self.where.port)
         while True:
-            messages = self.peer.outbound.read_many(_BATCH)
+            messages = self.peer.outbound.read_many(BATCH)
             if not messages:
                 return
             for message in messages:

@@ -36,6 +36,11 @@ def peer_address(frame: bytes) -> tuple[str, int] | None:
     return host, int(port)
 
 
+def address_frame(source: tuple[str, int]) -> bytes:
+    """The first frame of a datagram a DGRAM received: ``ip:port`` and a NUL, as libzmq's."""
+    return f"{source[0]}:{source[1]}\0".encode("ascii")
+
+
 class Dgram(_FairQueued):
     socket_type = "DGRAM"
     sends = True

@@ -1,6 +1,6 @@
 """udp:// for RADIO and DISH, as libzmq carries it: one datagram per message, a byte giving the
-group's length, the group, then the body; and for DGRAM, a datagram per message as it is, its
-peer's address the message's first frame. ``udp://[interface;]address:port``: a DISH binds (to
+group's length, the group, then the body (a DGRAM's datagrams are its bodies as they are,
+routing/dgram.py). ``udp://[interface;]address:port``: a DISH binds (to
 ``*``, an address of this host, or a multicast group it then joins) or connects to a multicast
 group; a RADIO connects (to a unicast or multicast address).
 
@@ -127,8 +127,3 @@ def message(data: bytes) -> tuple[bytes, bytes] | None:
         return None
     size = data[0]
     return data[1 : 1 + size], data[1 + size :]
-
-
-def address_frame(source: tuple[str, int]) -> bytes:
-    """The first frame of a datagram a DGRAM received: ``ip:port`` and a NUL, as libzmq's."""
-    return f"{source[0]}:{source[1]}\0".encode("ascii")
