@@ -356,8 +356,8 @@ class SocketBase:
             self.signal.clear()
             self.check_open()
             self.process_mailbox()
-            self.routing.check_send_state()
-            if self.routing.has_out() if judge is None else judge(first):
+            routing.check_send_state()
+            if routing.has_out() if judge is None else judge(first):
                 return
             self._wait(deadline)
 
